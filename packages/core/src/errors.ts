@@ -1,0 +1,96 @@
+/**
+ * Two families of errors cross the simulator's boundary.
+ *
+ * - {@link SimulationError}: the simulator was used wrongly (a forgotten `await`,
+ *   a bad option, a program that awaited real I/O). These fail the whole run,
+ *   whichever process caused them: they are bugs in the test, not behaviours of the
+ *   program under test.
+ * - {@link PythonError} and its subclasses: the exceptions Python's
+ *   `multiprocessing` would raise inside the simulated process (releasing an
+ *   unlocked Lock, joining a process that was never started...). They are thrown
+ *   into the process at the operation's `await`/`yield*`, can be caught there, and
+ *   when uncaught end that process with exit code 1, as in Python.
+ */
+
+/** Stable identifiers for every kind of simulator misuse, pinned by tests. */
+export type SimulationErrorCode =
+  | 'FORGOTTEN_AWAIT'
+  | 'OUTSIDE_PROCESS'
+  | 'NOT_AN_OPERATION'
+  | 'AWAITED_TWICE'
+  | 'FOREIGN_AWAIT'
+  | 'STALE_OBJECT'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_OPTION'
+  | 'CONCURRENT_RUN'
+  | 'ASYNC_IN_SYNC_RUN'
+  | 'BAD_STRATEGY_CHOICE'
+  | 'NOT_PROMISE_CHAIN'
+  | 'REPLAY_DIVERGED';
+
+/**
+ * Thrown when the simulator is used in a way it cannot honour. The message names
+ * the API, what was expected, and how to fix it.
+ *
+ * @example
+ * ```ts
+ * const r = await run(program(async ({ mp }) => { mp.Lock().acquire(); }));
+ * r.status;                                   // 'error'
+ * (r.error as SimulationError).code;          // 'FORGOTTEN_AWAIT'
+ * ```
+ */
+export class SimulationError extends Error {
+  override readonly name = 'SimulationError';
+  readonly code: SimulationErrorCode;
+  constructor(code: SimulationErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Build a misuse error in the house style: what happened, then what to do. */
+export function misuse(code: SimulationErrorCode, what: string, fix: string): SimulationError {
+  return new SimulationError(code, `${what}\n  How to fix: ${fix}`);
+}
+
+/** Base class of the exceptions Python's `multiprocessing` raises inside a process. */
+export class PythonError extends Error {
+  /** The Python exception class name, used in tracebacks on stderr. */
+  get pythonName(): string {
+    return this.name;
+  }
+}
+
+/** Python's `ValueError` (e.g. a Lock released too many times). */
+export class ValueError extends PythonError {
+  override readonly name: string = 'ValueError';
+}
+
+/** Python's `AssertionError`, which `multiprocessing` uses for many misuses. */
+export class PyAssertionError extends PythonError {
+  override readonly name: string = 'AssertionError';
+}
+
+/** Python's `RuntimeError`. */
+export class RuntimeError extends PythonError {
+  override readonly name: string = 'RuntimeError';
+}
+
+/** Python's `threading.BrokenBarrierError`. */
+export class BrokenBarrierError extends RuntimeError {
+  override readonly name: string = 'BrokenBarrierError';
+}
+
+/**
+ * A monitor or invariant declared the run wrong. The run ends with status `error`
+ * at the step that broke it.
+ */
+export class InvariantViolation extends Error {
+  override readonly name = 'InvariantViolation';
+  /** Name of the monitor or invariant that failed. */
+  readonly monitor: string;
+  constructor(monitor: string, message: string) {
+    super(`${monitor}: ${message}`);
+    this.monitor = monitor;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * @interleave/core — the kernel: simulated processes whose every operation is a
+ * scheduling point, virtual time, Python-`multiprocessing` primitives, the typed
+ * trace, and the Strategy and Monitor interfaces.
+ */
+export { program, run, runSync } from './run.js';
+export type {
+  Program,
+  ProgramBody,
+  RunOptions,
+  RunResult,
+  OkResult,
+  ErrorResult,
+  DeadlockResult,
+  StepLimitResult,
+  ProcessSummary,
+} from './run.js';
+export type { World, Mp, Time, Random, Os } from './world.js';
+export type { OutputLine, BlockedProcess } from './kernel.js';
+export { Op, SimObject } from './op.js';
+export type { WaitInfo } from './op.js';
+export type { ProcessView } from './process-state.js';
+export { Process } from './primitives/process.js';
+export type { ProcessOptions } from './primitives/process.js';
+export { Lock, RLock, Acquirable } from './primitives/lock.js';
+export { Semaphore } from './primitives/semaphore.js';
+export { Event } from './primitives/event.js';
+export { Condition } from './primitives/condition.js';
+export { Barrier } from './primitives/barrier.js';
+export type { BarrierOptions } from './primitives/barrier.js';
+export { randomStrategy } from './strategy.js';
+export type { Strategy, ChoiceContext } from './strategy.js';
+export type { Monitor, MonitorContext } from './monitor.js';
+export { Schedule, PID_BASE } from './schedule.js';
+export { serializeTrace, stableStringify } from './trace.js';
+export type {
+  TraceEvent,
+  SpawnEvent,
+  IssueEvent,
+  DoneEvent,
+  BlockEvent,
+  WakeEvent,
+  SleepEvent,
+  PrintEvent,
+  ExitEvent,
+  AccessEvent,
+  SendEvent,
+  RecvEvent,
+  ClockEvent,
+} from './trace.js';
+export { createRng } from './rng.js';
+export type { Rng } from './rng.js';
+export {
+  SimulationError,
+  PythonError,
+  ValueError,
+  PyAssertionError,
+  RuntimeError,
+  BrokenBarrierError,
+  InvariantViolation,
+} from './errors.js';
+export type { SimulationErrorCode } from './errors.js';

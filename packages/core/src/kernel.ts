@@ -1,0 +1,667 @@
+import { show } from './args.js';
+import { InvariantViolation, SimulationError, misuse } from './errors.js';
+import { installGlobals, type RestoreGlobals } from './globals.js';
+import type { Monitor, MonitorContext } from './monitor.js';
+import { Clock } from './primitives/io.js';
+import { NEXT_PHASE, Op } from './op.js';
+import type { SimProcess } from './process-state.js';
+import { createRng, subSeed, type Rng } from './rng.js';
+import { PID_BASE, Schedule } from './schedule.js';
+import type { ChoiceContext, Strategy } from './strategy.js';
+import type { TraceEvent } from './trace.js';
+
+/** One line of captured output. */
+export interface OutputLine {
+  readonly step: number;
+  readonly time: number;
+  readonly pid: number;
+  /** Process name at the time of printing, e.g. `Process-2`. */
+  readonly name: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+/** What a blocked process waits for when a run deadlocks. */
+export interface BlockedProcess {
+  readonly pid: number;
+  readonly name: string;
+  /** The operation it is stuck in, e.g. `Lock#1.acquire()`. */
+  readonly op: string;
+  readonly waitsOn: string;
+  readonly heldBy: readonly number[];
+}
+
+/** How a run ended, before the result is assembled. */
+export type Outcome =
+  | { readonly status: 'ok'; readonly value: unknown }
+  | { readonly status: 'error'; readonly error: unknown; readonly message: string }
+  | { readonly status: 'deadlock'; readonly blocked: readonly BlockedProcess[]; readonly message: string }
+  | { readonly status: 'step-limit'; readonly message: string };
+
+/** The kernel's settings for one run, already validated. */
+export interface KernelConfig {
+  readonly seed: string;
+  readonly strategy: Strategy;
+  readonly timed: boolean;
+  readonly maxSteps: number;
+  readonly monitors: readonly Monitor[];
+  readonly trace: boolean;
+  readonly cpuCount: number;
+  readonly patchGlobals: boolean;
+}
+
+/** The one kernel that is running, if any: runs patch globals, so they cannot overlap. */
+let active: Kernel | null = null;
+
+const originalSetImmediate = globalThis.setImmediate;
+const originalSetTimeout = globalThis.setTimeout;
+
+/**
+ * The discrete-event scheduler of one run. Every live process is parked on exactly
+ * one pending operation; at each step the kernel asks which pending operations can
+ * take effect, lets the strategy pick one process, performs its operation, and
+ * resumes that process until it issues its next operation. Generator processes are
+ * resumed synchronously in the loop; async processes are resumed by resolving their
+ * `await`, and the loop continues when they park again (in `park`).
+ *
+ * @internal Users reach it through `run()`.
+ */
+export class Kernel implements ChoiceContext {
+  readonly config: KernelConfig;
+  /** Virtual seconds since the start of the run. */
+  now = 0;
+  /** Steps executed so far. */
+  step = 0;
+  /** The process whose code is running (or about to run) now. */
+  current: SimProcess | null = null;
+  readonly schedule = new Schedule();
+  readonly output: OutputLine[] = [];
+  readonly events: TraceEvent[] | null;
+  readonly processes: SimProcess[] = [];
+  readonly live: SimProcess[] = [];
+  main: SimProcess | null = null;
+
+  private readonly observed: boolean;
+  private readonly ids = new Map<string, number>();
+  private nextPid = PID_BASE;
+  private readonly enabledBuf: SimProcess[] = [];
+  /** An async process that was resumed and has not parked or finished yet. */
+  private awaiting: SimProcess | null = null;
+  private outcome: Outcome | null = null;
+  private violation: InvariantViolation | null = null;
+  private watchdogArmed = false;
+  private restoreGlobals: RestoreGlobals | null = null;
+  private onFinish: ((o: Outcome) => void) | null = null;
+  private mainValue: unknown = undefined;
+  private messages = 0;
+  private readonly kernelRng: Rng;
+  private readonly monitorCtx: MonitorContext;
+
+  constructor(config: KernelConfig) {
+    this.config = config;
+    this.observed = config.trace || config.monitors.length > 0;
+    this.events = config.trace ? [] : null;
+    this.kernelRng = createRng(subSeed(config.seed, 'kernel'));
+    this.monitorCtx = {
+      fail: (message: string) => {
+        this.violation ??= new InvariantViolation('monitor', message);
+      },
+    };
+  }
+
+  /** ChoiceContext: the virtual time. */
+  get time(): number {
+    return this.now;
+  }
+
+  get ended(): boolean {
+    return this.outcome !== null;
+  }
+
+  /** Deterministic object ids: `Lock#1`, `Lock#2`, `Queue#1`... */
+  newId(kind: string): string {
+    const n = (this.ids.get(kind) ?? 0) + 1;
+    this.ids.set(kind, n);
+    return `${kind}#${n}`;
+  }
+
+  /** `Process-2 (pid 1002)` for a pid of this run. */
+  labelOf(pid: number): string {
+    return this.processes[pid - PID_BASE]?.label ?? `pid ${pid}`;
+  }
+
+  allocatePid(): number {
+    return this.nextPid++;
+  }
+
+  /** A process's private random stream: its draws never shift another's. */
+  rngOf(p: SimProcess | null): Rng {
+    if (p === null) return this.kernelRng;
+    return (p.rng ??= createRng(subSeed(this.config.seed, `random/${p.pid}`)));
+  }
+
+  /** The process running now; operations and process-local APIs need one. */
+  requireCurrent(api: string): SimProcess {
+    if (this.outcome !== null) throw staleObject(api);
+    const p = this.current;
+    if (p === null) {
+      throw misuse(
+        'OUTSIDE_PROCESS',
+        `${api} was called outside a running simulated process.`,
+        'call it from the program body or from a process target, while the run is in progress.',
+      );
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Start the run; `done` receives the outcome (synchronously for generator-only programs). */
+  start(main: SimProcess, done: (o: Outcome) => void): void {
+    if (active !== null) {
+      throw misuse(
+        'CONCURRENT_RUN',
+        'run() was called while another simulation run is in progress.',
+        'await each run() before starting the next (runs patch Math.random and Date, so they cannot overlap).',
+      );
+    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module-level registry of the one active run
+    active = this;
+    this.onFinish = done;
+    if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
+    for (const m of this.config.monitors) m.onStart?.(this.monitorCtx);
+    this.main = main;
+    this.admit(main);
+    this.loop();
+  }
+
+  /** Register a process and park it on its first step (running its body). */
+  admit(p: SimProcess): void {
+    this.processes.push(p);
+    this.live.push(p);
+    p.pending = new Op(p.handle, 'begin', [], Infinity, p);
+  }
+
+  /**
+   * Called from an operation's constructor: the running process issues `op`.
+   * Returns the issuing process.
+   */
+  issue(op: Op<unknown>): SimProcess {
+    const api = `${op.obj.id}.${op.name}()`;
+    if (op.obj.kernel !== this || this.outcome !== null) throw staleObject(api);
+    const p = this.current;
+    if (p === null) {
+      throw misuse(
+        'OUTSIDE_PROCESS',
+        `${api} was called outside a running simulated process.`,
+        'call operations from the program body or a process target while the run is in progress.',
+      );
+    }
+    if (p.pending !== null) {
+      throw misuse(
+        'FORGOTTEN_AWAIT',
+        `${p.label} called ${api} while its previous operation ${p.pending.toString()} was never awaited.`,
+        'put `await` (async process) or `yield*` (generator process) before every Interleave operation; ' +
+          'the @typescript-eslint/no-floating-promises lint rule catches this at edit time.',
+      );
+    }
+    p.pending = op;
+    if (this.observed) {
+      this.emit({ type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: op.obj.id, op: op.name, args: op.args });
+    }
+    return p;
+  }
+
+  /** Called when an async process awaits its pending operation: it has stopped running. */
+  park(op: Op<unknown>, resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown): void {
+    if (this.outcome !== null) return;
+    const p = op.proc;
+    if (p.pending !== op) {
+      this.fail(
+        misuse(
+          'AWAITED_TWICE',
+          `${p.label} awaited ${op.toString()} after it had already completed.`,
+          'await each operation exactly once; call the method again for a new operation.',
+        ),
+      );
+      return;
+    }
+    if (p.resolve !== null || p.gen !== null) {
+      this.fail(
+        misuse(
+          'AWAITED_TWICE',
+          `${p.label} awaited ${op.toString()} twice (or awaited it from a generator process).`,
+          'await each operation exactly once; in a generator process use `yield*` instead of await.',
+        ),
+      );
+      return;
+    }
+    p.resolve = resolve;
+    p.reject = reject;
+    if (this.awaiting === p) {
+      this.awaiting = null;
+      this.loop();
+    }
+  }
+
+  /** The scheduling loop. Returns when the run ends or an async process must be awaited. */
+  private loop(): void {
+    const live = this.live;
+    const enabled = this.enabledBuf;
+    const strategy = this.config.strategy;
+    const observed = this.observed;
+    while (this.outcome === null) {
+      if (this.violation !== null) {
+        this.fail(this.violation);
+        return;
+      }
+      enabled.length = 0;
+      const now = this.now;
+      for (let i = 0; i < live.length; i++) {
+        const p = live[i]!;
+        const op = p.pending!;
+        if (op.obj.ready(op)) {
+          enabled.push(p);
+          if (p.blocked) {
+            p.blocked = false;
+            if (observed) this.emit({ type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
+          }
+        } else if (!p.blocked) {
+          p.blocked = true;
+          if (observed) this.emitBlock(p, op);
+        }
+      }
+      let chosen: SimProcess;
+      if (enabled.length === 0) {
+        if (!this.advanceClock()) return;
+        continue;
+      } else if (enabled.length === 1) {
+        chosen = enabled[0]!;
+      } else {
+        let i: number;
+        try {
+          i = strategy.choose(enabled, this);
+        } catch (e) {
+          this.fail(e); // e.g. a replayed schedule that diverged
+          return;
+        }
+        const pick = enabled[i];
+        if (pick === undefined) {
+          this.fail(
+            misuse(
+              'BAD_STRATEGY_CHOICE',
+              `Strategy "${strategy.name}" chose index ${String(i)} among ${enabled.length} runnable processes at step ${this.step}.`,
+              `return an integer in [0, ${enabled.length - 1}] from Strategy.choose().`,
+            ),
+          );
+          return;
+        }
+        chosen = pick;
+        this.schedule.push(chosen.pid);
+      }
+      if (this.step >= this.config.maxSteps) {
+        this.finishStepLimit();
+        return;
+      }
+      if (this.execute(chosen)) return;
+    }
+  }
+
+  /**
+   * Perform `p`'s pending operation as one step and resume `p`. Returns true when
+   * `p` is an async process that must now be awaited.
+   */
+  private execute(p: SimProcess): boolean {
+    const op = p.pending!;
+    this.step++;
+    p.steps++;
+    this.current = p;
+    let value: unknown;
+    let threw = false;
+    try {
+      value = op.obj.perform(op);
+    } catch (e) {
+      // Python exceptions, and errors from user callbacks run inside an operation
+      // (a waitFor predicate, a Barrier action), belong to the process.
+      if (e instanceof SimulationError) {
+        this.fail(e);
+        return false;
+      }
+      threw = true;
+      value = e;
+    }
+    if (this.observed) {
+      this.emit({
+        type: 'done',
+        step: this.step,
+        time: this.now,
+        pid: p.pid,
+        obj: op.obj.id,
+        op: op.name,
+        phase: op.phase,
+        outcome: threw ? 'raised' : 'ok',
+        value: threw ? `${(value as Error).name}: ${(value as Error).message}` : value === NEXT_PHASE ? undefined : value,
+      });
+    }
+    if (value === NEXT_PHASE) {
+      op.phase++;
+      return false;
+    }
+    if (p.done || this.outcome !== null) return false;
+    p.pending = null;
+    if (!p.started) return this.startBody(p);
+    if (p.bodyEnded) {
+      // The exit wait for non-daemon children completed.
+      this.finalizeExit(p);
+      return false;
+    }
+    if (p.gen !== null) {
+      this.resumeGenerator(p, threw, value);
+      return false;
+    }
+    const settle = threw ? p.reject! : p.resolve!;
+    p.resolve = p.reject = null;
+    this.awaiting = p;
+    this.armWatchdog();
+    settle(value);
+    return true;
+  }
+
+  private startBody(p: SimProcess): boolean {
+    p.started = true;
+    let result: unknown;
+    try {
+      result = p.body();
+    } catch (e) {
+      this.bodyEnded(p, true, e);
+      return false;
+    }
+    if (isGenerator(result)) {
+      p.gen = result;
+      this.resumeGenerator(p, false, undefined);
+      return false;
+    }
+    if (isThenable(result)) {
+      this.awaiting = p;
+      this.armWatchdog();
+      result.then(
+        (v) => this.asyncBodySettled(p, false, v),
+        (e: unknown) => this.asyncBodySettled(p, true, e),
+      );
+      return true;
+    }
+    this.bodyEnded(p, false, result);
+    return false;
+  }
+
+  private resumeGenerator(p: SimProcess, threw: boolean, value: unknown): void {
+    let r: IteratorResult<unknown, unknown>;
+    try {
+      r = threw ? p.gen!.throw(value) : p.gen!.next(value);
+    } catch (e) {
+      this.bodyEnded(p, true, e);
+      return;
+    }
+    if (r.done === true) {
+      this.bodyEnded(p, false, r.value);
+    } else if (p.pending === null || r.value !== p.pending) {
+      this.fail(
+        misuse(
+          'NOT_AN_OPERATION',
+          `${p.label} yielded ${show(r.value)}, which is not the Interleave operation it issued.`,
+          'in a generator process write `yield* op` for every operation (e.g. `yield* lock.acquire()`); ' +
+            'do not yield plain values.',
+        ),
+      );
+    }
+  }
+
+  private asyncBodySettled(p: SimProcess, threw: boolean, value: unknown): void {
+    if (this.outcome !== null || p.done) return;
+    if (this.awaiting === p) this.awaiting = null;
+    this.bodyEnded(p, threw, value);
+    this.loop();
+  }
+
+  /** The user's code of `p` returned or threw. */
+  private bodyEnded(p: SimProcess, threw: boolean, value: unknown): void {
+    if (this.outcome !== null) return;
+    p.bodyEnded = true;
+    if (!threw && p.pending !== null) {
+      threw = true;
+      value = misuse(
+        'FORGOTTEN_AWAIT',
+        `${p.label} finished while its operation ${p.pending.toString()} was never awaited.`,
+        'put `await` (async process) or `yield*` (generator process) before every Interleave operation.',
+      );
+    }
+    p.pending = null;
+    if (threw) {
+      // Misuse of the simulator fails the run wherever it happens; so does an
+      // exception escaping the main process. A child just exits with code 1.
+      if (value instanceof SimulationError || p === this.main) {
+        this.fail(value);
+        return;
+      }
+      p.error = value;
+      p.exitStatus = 1;
+      this.writeTraceback(p, value);
+    } else if (p === this.main) {
+      this.mainValue = value;
+    }
+    // As Python's exit handler does: terminate daemonic children, then wait for the rest.
+    for (const c of p.children) if (!c.done && c.daemon) this.kill(c);
+    if (p.children.some((c) => !c.done)) {
+      p.pending = new Op(p.handle, 'exit', [], Infinity, p);
+    } else {
+      this.finalizeExit(p);
+    }
+  }
+
+  private finalizeExit(p: SimProcess): void {
+    this.retire(p, p.exitStatus, p.exitStatus === 0 ? 'returned' : 'raised');
+  }
+
+  /** Terminate `p` (SIGTERM): it stops where it is, holding whatever it held. */
+  kill(p: SimProcess): void {
+    if (p.done) return;
+    p.pending = null;
+    p.resolve = p.reject = null;
+    this.retire(p, -15, 'terminated');
+  }
+
+  private retire(p: SimProcess, exitcode: number, reason: 'returned' | 'raised' | 'terminated'): void {
+    p.done = true;
+    p.exitcode = exitcode;
+    const i = this.live.indexOf(p);
+    if (i >= 0) this.live.splice(i, 1);
+    if (this.observed) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
+  }
+
+  private writeTraceback(p: SimProcess, error: unknown): void {
+    const e = error as Error;
+    this.write(p, 'stderr', `Process ${p.name}:`);
+    this.write(p, 'stderr', 'Traceback (most recent call last):');
+    this.write(p, 'stderr', `${e.name}: ${e.message}`);
+  }
+
+  /** Record a shared-data access made by the operation being performed. */
+  access(p: SimProcess, obj: string, loc: string, kind: 'read' | 'write', value: unknown, atomic: boolean): void {
+    if (this.observed) this.emit({ type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic });
+  }
+
+  /** Record a message entering a channel; returns its run-unique id for the matching receive. */
+  send(p: SimProcess, obj: string, value: unknown): number {
+    const msg = ++this.messages;
+    if (this.observed) this.emit({ type: 'send', step: this.step, time: this.now, pid: p.pid, obj, msg, value });
+    return msg;
+  }
+
+  /** Record a message leaving a channel. */
+  receive(p: SimProcess, obj: string, msg: number, value: unknown): void {
+    if (this.observed) this.emit({ type: 'recv', step: this.step, time: this.now, pid: p.pid, obj, msg, value });
+  }
+
+  emitSpawn(parent: SimProcess, child: SimProcess): void {
+    if (this.observed) {
+      this.emit({ type: 'spawn', step: this.step, time: this.now, pid: parent.pid, child: child.pid, name: child.name, daemon: child.daemon });
+    }
+  }
+
+  /** Append a line of output (the effect of a print operation). */
+  write(p: SimProcess, stream: 'stdout' | 'stderr', text: string): void {
+    this.output.push({ step: this.step, time: this.now, pid: p.pid, name: p.name, stream, text });
+    if (this.observed) this.emit({ type: 'print', step: this.step, time: this.now, pid: p.pid, stream, text });
+  }
+
+  /** Nothing can run: jump the clock to the next timer, or end the run. Returns true to continue. */
+  private advanceClock(): boolean {
+    const live = this.live;
+    if (live.length === 0) {
+      this.finish({ status: 'ok', value: this.mainValue });
+      return false;
+    }
+    // Deadlines already passed belong to operations that still cannot proceed
+    // (a timed-out Condition.wait waiting for its lock): they are not timers.
+    let next = Infinity;
+    const now = this.now;
+    for (const p of live) {
+      const d = p.pending!.deadline;
+      if (d > now && d < next) next = d;
+    }
+    if (next === Infinity) {
+      this.finishDeadlock();
+      return false;
+    }
+    const from = this.now;
+    this.now = next;
+    if (this.observed) this.emit({ type: 'clock', step: this.step, time: next, pid: 0, from });
+    return true;
+  }
+
+  private finishDeadlock(): void {
+    const blocked: BlockedProcess[] = this.live.map((p) => {
+      const op = p.pending!;
+      const info = op.obj.waitInfo(op);
+      return { pid: p.pid, name: p.name, op: op.toString(), waitsOn: info.waitsOn, heldBy: info.heldBy };
+    });
+    const lines = blocked.map((b) => `  ${b.name} (pid ${b.pid}) is blocked in ${b.op}: ${b.waitsOn}`);
+    this.finish({
+      status: 'deadlock',
+      blocked,
+      message:
+        `Deadlock at step ${this.step} (t=${fmtTime(this.now)}): every live process is blocked and no timer is pending.\n` +
+        lines.join('\n'),
+    });
+  }
+
+  private finishStepLimit(): void {
+    const busiest = [...this.live].sort((a, b) => b.steps - a.steps || a.pid - b.pid).slice(0, 3);
+    this.finish({
+      status: 'step-limit',
+      message:
+        `The run did not terminate within ${this.config.maxSteps} steps (t=${fmtTime(this.now)}). ` +
+        `Still running: ${busiest.map((p) => `${p.label} after ${p.steps} steps, next ${p.pending!.toString()}`).join('; ')}` +
+        (this.live.length > busiest.length ? ` and ${this.live.length - busiest.length} more` : '') +
+        '.\n  How to fix: look for a loop that never exits, or raise the `maxSteps` option if the program is just long.',
+    });
+  }
+
+  /** End the run with an error. */
+  fail(error: unknown): void {
+    if (this.outcome !== null) return;
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : `Thrown value: ${String(error)}`;
+    this.finish({ status: 'error', error, message });
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.outcome !== null) return;
+    this.outcome = outcome;
+    this.current = null;
+    this.awaiting = null;
+    if (active === this) active = null;
+    this.restoreGlobals?.();
+    this.restoreGlobals = null;
+    for (const m of this.config.monitors) m.onEnd?.(this.monitorCtx);
+    if (outcome.status !== 'error' && this.violation !== null) {
+      this.outcome = { status: 'error', error: this.violation, message: `${this.violation.name}: ${this.violation.message}` };
+    }
+    this.onFinish?.(this.outcome);
+  }
+
+  // ----------------------------------------------------------------- events
+
+  private emit(e: TraceEvent): void {
+    this.events?.push(e);
+    const ms = this.config.monitors;
+    for (let i = 0; i < ms.length; i++) ms[i]!.onEvent(e, this.monitorCtx);
+  }
+
+  private emitBlock(p: SimProcess, op: Op<unknown>): void {
+    if (op.obj instanceof Clock) {
+      this.emit({ type: 'sleep', step: this.step, time: this.now, pid: p.pid, until: op.deadline });
+      return;
+    }
+    const info = op.obj.waitInfo(op);
+    this.emit({
+      type: 'block',
+      step: this.step,
+      time: this.now,
+      pid: p.pid,
+      obj: op.obj.id,
+      op: op.name,
+      waitsOn: info.waitsOn,
+      heldBy: info.heldBy,
+    });
+  }
+
+  /** Let the stuck-process detector look once the microtask queue drains. */
+  private armWatchdog(): void {
+    if (this.watchdogArmed) return;
+    this.watchdogArmed = true;
+    // A run that only awaits simulated operations completes within one microtask
+    // checkpoint. If any macrotask gets to run first, a process awaited the outside world.
+    const check = (): void => {
+      if (this.outcome !== null) return;
+      const p = this.awaiting;
+      const who = p === null ? 'A process' : p.label;
+      this.fail(
+        misuse(
+          'FOREIGN_AWAIT',
+          `${who} awaited something outside the simulation (a real timer, I/O, or a promise that no simulated operation settles) at step ${this.step}.`,
+          'inside a process await only Interleave operations (and async functions that await only them); ' +
+            'use `time.sleep(seconds)` for delays and simulated primitives for communication.',
+        ),
+      );
+    };
+    originalSetImmediate(check);
+    originalSetTimeout(check, 0);
+  }
+}
+
+function staleObject(api: string): SimulationError {
+  return misuse(
+    'STALE_OBJECT',
+    `${api} was used on an object from a run that has already ended.`,
+    'create simulated objects inside the program body, so every run gets fresh ones.',
+  );
+}
+
+function isGenerator(v: unknown): v is Generator<unknown, unknown, unknown> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Generator).next === 'function' &&
+    typeof (v as Generator).throw === 'function' &&
+    typeof (v as Generator)[Symbol.iterator] === 'function'
+  );
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/** `1.5s` */
+export function fmtTime(t: number): string {
+  return `${Number(t.toFixed(6))}s`;
+}

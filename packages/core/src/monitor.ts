@@ -1,0 +1,37 @@
+import type { TraceEvent } from './trace.js';
+
+/** Handed to a monitor when a run starts. */
+export interface MonitorContext {
+  /**
+   * Declare the run wrong: it ends after the current event with status `error`
+   * and an {@link InvariantViolation} naming this monitor.
+   */
+  fail(message: string): void;
+}
+
+/**
+ * Observes the event stream of a run. The checkers package provides monitors for
+ * races, lost updates and deadlocks; any object with `onEvent` is one.
+ *
+ * @example
+ * ```ts
+ * let inside = 0;
+ * const capacity: Monitor = {
+ *   name: 'ktv-capacity',
+ *   onEvent(e, ctx) {
+ *     if (e.type === 'print' && e.text.includes('in')) inside++;
+ *     if (inside > 4) ctx.fail(`${inside} people inside`);
+ *   },
+ * };
+ * await run(ktv, { monitors: [capacity] });
+ * ```
+ */
+export interface Monitor {
+  readonly name: string;
+  /** Called once per run before any event. Reset per-run state here. */
+  onStart?(ctx: MonitorContext): void;
+  /** Called for every event, in order. Must not throw; use `ctx.fail`. */
+  onEvent(event: TraceEvent, ctx: MonitorContext): void;
+  /** Called once when the run has ended. */
+  onEnd?(ctx: MonitorContext): void;
+}

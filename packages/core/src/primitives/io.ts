@@ -1,0 +1,58 @@
+import { misuse } from '../errors.js';
+import type { Kernel } from '../kernel.js';
+import { SimObject, type Op } from '../op.js';
+import { formatPython } from '../python-format.js';
+
+/** The clock: `time.sleep` operations wait on it. */
+export class Clock extends SimObject {
+  /** @internal */
+  constructor(kernel: Kernel) {
+    super(kernel, 'time', true);
+  }
+
+  /** Sleep `seconds` of virtual time (timed mode), or just yield (untimed mode). */
+  sleep(seconds: number): Op<void> {
+    if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
+      throw misuse('INVALID_ARGUMENT', `time.sleep(seconds): seconds must be a number, got ${String(seconds)}.`, 'pass a number of virtual seconds, e.g. `time.sleep(0.5)`.');
+    }
+    if (seconds < 0) throw misuseNegative();
+    const k = this.kernel;
+    return this.op('sleep', [seconds], k.config.timed ? k.now + seconds : k.now);
+  }
+
+  /** @internal Sleeping is waiting for the deadline only. */
+  ready(op: Op<unknown>): boolean {
+    return this.kernel.now >= op.deadline;
+  }
+  /** @internal */
+  perform(): unknown {
+    return undefined;
+  }
+}
+
+function misuseNegative(): Error {
+  return misuse('INVALID_ARGUMENT', 'time.sleep(seconds): sleep length must be non-negative.', 'pass 0 or a positive number of virtual seconds.');
+}
+
+/** Standard output: each print is an operation, so output order is part of the schedule. */
+export class Stdout extends SimObject {
+  /** @internal */
+  constructor(kernel: Kernel) {
+    super(kernel, 'stdout', true);
+  }
+
+  /** Print values as Python's `print` would (`str` of each, joined by a space). */
+  print(values: readonly unknown[]): Op<void> {
+    return this.op('print', [values.map((v) => formatPython(v, false)).join(' ')]);
+  }
+
+  /** @internal */
+  ready(): boolean {
+    return true;
+  }
+  /** @internal */
+  perform(op: Op<unknown>): unknown {
+    this.kernel.write(op.proc, 'stdout', op.args[0] as string);
+    return undefined;
+  }
+}

@@ -1,0 +1,203 @@
+import { boolArg, deadlineOf, timeoutArg } from '../args.js';
+import { PyAssertionError, ValueError } from '../errors.js';
+import type { Kernel } from '../kernel.js';
+import { SimObject, type Op, type WaitInfo } from '../op.js';
+import type { SimProcess } from '../process-state.js';
+
+type GenOf<R> = Generator<Op<unknown>, R, unknown>;
+
+/**
+ * What Lock, RLock and Semaphore share: `acquire(block, timeout)`, `release()`,
+ * and the with-block equivalent `withLock(fn)`. Subclasses say when a process may
+ * take the object and what taking and giving back do.
+ */
+export abstract class Acquirable extends SimObject {
+  /** @internal */ abstract canTake(p: SimProcess): boolean;
+  /** @internal */ abstract take(p: SimProcess): void;
+  /** @internal Throws the Python exception for a bad release. */
+  abstract give(p: SimProcess): void;
+  /** @internal Pids holding it, for reports. */
+  abstract holders(): readonly number[];
+
+  /**
+   * Acquire, as Python's `acquire(block=True, timeout=None)`: resolves to true when
+   * acquired, false when `block` is false and it is taken, or the timeout passed.
+   */
+  acquire(block = true, timeout?: number | null): Op<boolean> {
+    const api = `${this.id}.acquire(block, timeout)`;
+    boolArg(api, 'block', block);
+    const t = timeoutArg(api, timeout);
+    const args = t === undefined ? (block ? [] : [false]) : [block, t];
+    return this.op('acquire', args, deadlineOf(this.kernel.now, block, t));
+  }
+
+  /** Release. */
+  release(): Op<void> {
+    return this.op('release', []);
+  }
+
+  /**
+   * Python's `with lock:` — acquire, run `body`, release even if it throws. Pass an
+   * async function from an async process, or a generator function (and `yield*` the
+   * result) from a generator process.
+   *
+   * @example
+   * ```ts
+   * await lock.withLock(async () => { await print('inside'); });
+   * yield* lock.withLock(function* () { yield* print('inside'); });
+   * ```
+   */
+  withLock<R>(body: () => GenOf<R>): GenOf<R>;
+  withLock<R>(body: () => Promise<R> | R): Promise<R>;
+  withLock<R>(body: () => GenOf<R> | Promise<R> | R): GenOf<R> | Promise<R> {
+    if (isGeneratorFunction(body)) return withLockGen(this, body as () => GenOf<R>);
+    return withLockAsync(this, body as () => Promise<R> | R);
+  }
+
+  /** @internal */
+  ready(op: Op<unknown>): boolean {
+    return op.name !== 'acquire' || this.canTake(op.proc) || this.kernel.now >= op.deadline;
+  }
+
+  /** @internal */
+  perform(op: Op<unknown>): unknown {
+    if (op.name === 'acquire') {
+      if (!this.canTake(op.proc)) return false;
+      this.take(op.proc);
+      return true;
+    }
+    return this.performOther(op);
+  }
+
+  /** @internal Operations beyond acquire. */
+  protected performOther(op: Op<unknown>): unknown {
+    if (op.name === 'release') {
+      this.give(op.proc);
+      return undefined;
+    }
+    throw new Error(`${this.id}: unknown operation ${op.name}`);
+  }
+
+  /** @internal */
+  override waitInfo(): WaitInfo {
+    const h = this.holders();
+    return { waitsOn: h.length ? `${this.id} is held by ${h.map((pid) => this.kernel.labelOf(pid)).join(', ')}` : `${this.id} is unavailable`, heldBy: h };
+  }
+}
+
+async function withLockAsync<R>(lock: Acquirable, body: () => Promise<R> | R): Promise<R> {
+  await lock.acquire();
+  try {
+    return await body();
+  } finally {
+    await lock.release();
+  }
+}
+
+function* withLockGen<R>(lock: Acquirable, body: () => GenOf<R>): GenOf<R> {
+  yield* lock.acquire();
+  try {
+    return yield* body();
+  } finally {
+    yield* lock.release();
+  }
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
+function isGeneratorFunction(f: unknown): boolean {
+  return typeof f === 'function' && Object.getPrototypeOf(f) === GeneratorFunction;
+}
+
+const TOO_MANY = 'semaphore or lock released too many times';
+
+/**
+ * A non-recursive lock, as `multiprocessing.Lock`: any process may release it
+ * (unlike threading's), but releasing it when unlocked raises ValueError.
+ *
+ * @example
+ * ```ts
+ * const lock = mp.Lock();
+ * await lock.acquire();
+ * try { await print('critical'); } finally { await lock.release(); }
+ * ```
+ */
+export class Lock extends Acquirable {
+  /** @internal */ owner: SimProcess | null = null;
+
+  /** @internal Use `mp.Lock()`. */
+  constructor(kernel: Kernel) {
+    super(kernel, 'Lock');
+  }
+  /** @internal */ canTake(): boolean {
+    return this.owner === null;
+  }
+  /** @internal */ take(p: SimProcess): void {
+    this.owner = p;
+  }
+  /** @internal */ give(): void {
+    if (this.owner === null) {
+      throw new ValueError(`${TOO_MANY} (${this.id}.release() on an unlocked Lock: release only after a successful acquire(), or use withLock())`);
+    }
+    this.owner = null;
+  }
+  /** @internal */ holders(): readonly number[] {
+    return this.owner === null ? [] : [this.owner.pid];
+  }
+  /** @internal For Condition: release fully, returning what `restore` needs. */
+  releaseAll(): number {
+    this.owner = null;
+    return 1;
+  }
+  /** @internal */ restore(p: SimProcess): void {
+    this.owner = p;
+  }
+  /** @internal */ isMine(p: SimProcess): boolean {
+    return this.owner === p;
+  }
+}
+
+/**
+ * A re-entrant lock, as `multiprocessing.RLock`: its owner may acquire it again and
+ * must release it as many times; only the owner may release.
+ */
+export class RLock extends Acquirable {
+  /** @internal */ owner: SimProcess | null = null;
+  /** @internal */ count = 0;
+
+  /** @internal Use `mp.RLock()`. */
+  constructor(kernel: Kernel) {
+    super(kernel, 'RLock');
+  }
+  /** @internal */ canTake(p: SimProcess): boolean {
+    return this.owner === null || this.owner === p;
+  }
+  /** @internal */ take(p: SimProcess): void {
+    this.owner = p;
+    this.count++;
+  }
+  /** @internal */ give(p: SimProcess): void {
+    if (this.owner !== p) {
+      throw new PyAssertionError(
+        `attempt to release recursive lock not owned by thread (${this.id}.release() by ${p.label}, ` +
+          `${this.owner === null ? 'which nobody holds' : `held by ${this.owner.label}`}: only the owner may release an RLock)`,
+      );
+    }
+    if (--this.count === 0) this.owner = null;
+  }
+  /** @internal */ holders(): readonly number[] {
+    return this.owner === null ? [] : [this.owner.pid];
+  }
+  /** @internal */ releaseAll(): number {
+    const n = this.count;
+    this.owner = null;
+    this.count = 0;
+    return n;
+  }
+  /** @internal */ restore(p: SimProcess, count: number): void {
+    this.owner = p;
+    this.count = count;
+  }
+  /** @internal */ isMine(p: SimProcess): boolean {
+    return this.owner === p;
+  }
+}

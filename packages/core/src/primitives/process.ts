@@ -1,0 +1,201 @@
+import { intArg, show, timeoutArg } from '../args.js';
+import { PyAssertionError, misuse } from '../errors.js';
+import type { Kernel } from '../kernel.js';
+import { SimObject, type Op, type WaitInfo } from '../op.js';
+import { SimProcess } from '../process-state.js';
+
+/** Options of `mp.Process(...)`, as Python's `Process(target=, args=, name=, daemon=)`. */
+export interface ProcessOptions<A extends readonly unknown[]> {
+  /** The function the process runs: an `async` function or a generator function. */
+  readonly target?: (...args: A) => unknown;
+  readonly args?: A;
+  /** Defaults to `Process-N` (`Process-N:M` for grandchildren), as in Python. */
+  readonly name?: string;
+  /** Daemonic children are terminated when their parent's code ends. Default: the parent's flag. */
+  readonly daemon?: boolean;
+}
+
+/**
+ * A simulated process, like Python's `multiprocessing.Process`. `start`, `join`,
+ * `isAlive` and `terminate` are operations (scheduling points): await them.
+ *
+ * @example
+ * ```ts
+ * const p = mp.Process({ target: work, args: [1] });
+ * await p.start();
+ * await p.join();
+ * p.exitcode; // 0
+ * ```
+ */
+export class Process extends SimObject {
+  /** The process name (may be changed, as in Python). */
+  name: string;
+  private daemonFlag: boolean;
+  private readonly creator: SimProcess | null;
+  private readonly identity: readonly number[];
+  private readonly body: () => unknown;
+  /** @internal The running or finished process, once started. */
+  state: SimProcess | null = null;
+
+  /** @internal Use `mp.Process(...)`. */
+  constructor(kernel: Kernel, creator: SimProcess | null, options: ProcessOptions<readonly unknown[]>, main = false) {
+    const api = 'mp.Process()';
+    const { target, args = [], name, daemon } = options;
+    if (target !== undefined && typeof target !== 'function') {
+      throw misuse('INVALID_ARGUMENT', `${api}: target must be a function, got ${show(target)}.`, 'pass `{ target: myFunction, args: [...] }`.');
+    }
+    if (!Array.isArray(args)) {
+      throw misuse('INVALID_ARGUMENT', `${api}: args must be an array, got ${show(args)}.`, 'pass the arguments as an array: `args: [i, lock]`.');
+    }
+    let identity: readonly number[] = [];
+    if (!main && creator !== null) {
+      creator.childCount++;
+      identity = [...creator.identity, creator.childCount];
+    }
+    // Python's default names are unique by construction, so they double as ids.
+    const defaultName = main ? 'MainProcess' : `Process-${identity.join(':')}`;
+    super(kernel, defaultName, true);
+    this.creator = creator;
+    this.identity = identity;
+    this.name = name ?? defaultName;
+    this.daemonFlag = daemon ?? creator?.daemon ?? false;
+    this.body = target === undefined ? () => undefined : () => target(...(args as readonly unknown[]));
+  }
+
+  /** @internal The main process's record. */
+  createMainState(): SimProcess {
+    this.state = new SimProcess(this.kernel.allocatePid(), this.name, false, null, this, this.identity, this.body);
+    return this.state;
+  }
+
+  /** Whether the process is daemonic. Can only be changed before `start()`. */
+  get daemon(): boolean {
+    return this.daemonFlag;
+  }
+  set daemon(v: boolean) {
+    if (this.state !== null) throw new PyAssertionError('process has already started');
+    this.daemonFlag = v;
+  }
+
+  /** The process id once started, else null (Python's None). */
+  get pid(): number | null {
+    return this.state?.pid ?? null;
+  }
+
+  /**
+   * None (null) while running or never started; 0 after a normal exit, 1 after an
+   * uncaught exception, -15 after `terminate()`. Reading it is not a scheduling
+   * point: read it after `join()`.
+   */
+  get exitcode(): number | null {
+    return this.state?.exitcode ?? null;
+  }
+
+  /** Start the process: it becomes runnable and will run its target. */
+  start(): Op<void> {
+    return this.op('start', []);
+  }
+
+  /** Wait until the process exits, or until `timeout` virtual seconds pass. */
+  join(timeout?: number | null): Op<void> {
+    const t = timeoutArg(`${this.name}.join(timeout)`, timeout);
+    return this.op('join', t === undefined ? [] : [t], t === undefined ? Infinity : this.kernel.now + t);
+  }
+
+  /** Whether the process has started and not exited. */
+  isAlive(): Op<boolean> {
+    return this.op('isAlive', []);
+  }
+
+  /** Stop the process at once (SIGTERM, exit code -15). Locks it holds stay held, as in Python. */
+  terminate(): Op<void> {
+    return this.op('terminate', []);
+  }
+
+  /** @internal */
+  ready(op: Op<unknown>): boolean {
+    switch (op.name) {
+      case 'join': {
+        const s = this.state;
+        return s === null || s.parent !== op.proc || s.done;
+      }
+      case 'exit':
+        return op.proc.children.every((c) => c.done);
+      default:
+        return true;
+    }
+  }
+
+  /** @internal */
+  perform(op: Op<unknown>): unknown {
+    const caller = op.proc;
+    switch (op.name) {
+      case 'begin':
+      case 'exit':
+        return undefined;
+      case 'start':
+        return this.spawn(caller);
+      case 'join':
+        this.checkChild(caller, 'join');
+        return undefined;
+      case 'isAlive':
+        if (this.state === caller) return true;
+        if (this.state === null) return false;
+        this.checkChild(caller, 'test');
+        return !this.state.done;
+      case 'terminate':
+        if (this.state === null) throw new PyAssertionError(`cannot terminate ${this.name}: it was never started`);
+        this.kernel.kill(this.state);
+        return undefined;
+      default:
+        throw new Error(`Process: unknown operation ${op.name}`);
+    }
+  }
+
+  /** @internal */
+  override waitInfo(op: Op<unknown>): WaitInfo {
+    if (op.name === 'exit') {
+      const rest = op.proc.children.filter((c) => !c.done);
+      return {
+        waitsOn: `at exit, waiting for its non-daemonic children ${rest.map((c) => c.label).join(', ')}`,
+        heldBy: rest.map((c) => c.pid),
+      };
+    }
+    const s = this.state;
+    if (op.name === 'join' && s !== null) return { waitsOn: `waiting for ${s.label} to exit`, heldBy: [s.pid] };
+    return super.waitInfo(op);
+  }
+
+  private spawn(caller: SimProcess): undefined {
+    if (this.state !== null) throw new PyAssertionError('cannot start a process twice');
+    if (this.creator !== caller) throw new PyAssertionError('can only start a process object created by current process');
+    if (caller.daemon) throw new PyAssertionError('daemonic processes are not allowed to have children');
+    const k = this.kernel;
+    const child = new SimProcess(k.allocatePid(), this.name, this.daemonFlag, caller, this, this.identity, this.body);
+    this.state = child;
+    caller.children.push(child);
+    k.admit(child);
+    k.emitSpawn(caller, child);
+    return undefined;
+  }
+
+  private checkChild(caller: SimProcess, verb: 'join' | 'test'): void {
+    if (this.state === null && verb === 'join') {
+      if (this.creator !== caller) throw new PyAssertionError('can only join a child process');
+      throw new PyAssertionError('can only join a started process');
+    }
+    if (this.state !== null && this.state.parent !== caller) throw new PyAssertionError(`can only ${verb} a child process`);
+  }
+
+  /** `<Process name='Process-1' pid=1001 parent=1000 started>` like Python's repr. */
+  override toString(): string {
+    const s = this.state;
+    const status = s === null ? 'initial' : s.done ? `stopped exitcode=${String(s.exitcode)}` : 'started';
+    return `<Process name='${this.name}'${s ? ` pid=${s.pid} parent=${s.parent?.pid ?? 'None'}` : ''} ${status}${this.daemonFlag ? ' daemon' : ''}>`;
+  }
+}
+
+/** @internal Validate a count argument shared by process utilities. */
+export function cpuCountArg(v: unknown): number {
+  return intArg('run options', 'cpuCount', v, 1);
+}

@@ -1,0 +1,74 @@
+/**
+ * The choices a run made: the pid picked at every step where more than one process
+ * could run (forced steps are not recorded; replay follows them by itself). Stored
+ * as LEB128 varints of `pid - 1000` in a growable byte buffer, so recording costs
+ * about one byte per choice and no object per step.
+ *
+ * @example
+ * ```ts
+ * const r = await run(prog, { seed: 7 });
+ * r.schedule.length;      // number of real choices
+ * [...r.schedule];        // [1001, 1002, 1001, ...]
+ * ```
+ */
+export class Schedule implements Iterable<number> {
+  private bytes: Uint8Array;
+  private size = 0;
+  private count = 0;
+
+  constructor(pids: Iterable<number> = []) {
+    this.bytes = new Uint8Array(64);
+    for (const pid of pids) this.push(pid);
+  }
+
+  /** Number of recorded choices. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** @internal Append a choice. */
+  push(pid: number): void {
+    let v = pid - PID_BASE;
+    if (v < 0 || !Number.isInteger(v)) throw new RangeError(`Schedule: pid ${pid} is not a simulated pid (>= ${PID_BASE})`);
+    if (this.size + 5 > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    while (v >= 0x80) {
+      this.bytes[this.size++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.bytes[this.size++] = v;
+    this.count++;
+  }
+
+  *[Symbol.iterator](): Iterator<number> {
+    let i = 0;
+    const b = this.bytes;
+    while (i < this.size) {
+      let v = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        byte = b[i++] ?? 0;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      yield v + PID_BASE;
+    }
+  }
+
+  /** The choices as pids. */
+  toArray(): number[] {
+    return [...this];
+  }
+
+  /** The raw encoding (pid - 1000 as varints): what replay tokens carry. */
+  toBytes(): Uint8Array {
+    return this.bytes.slice(0, this.size);
+  }
+}
+
+/** The main process's pid; children count up from here. */
+export const PID_BASE = 1000;
