@@ -94,3 +94,28 @@ export class InvariantViolation extends Error {
     this.monitor = monitor;
   }
 }
+
+/** Python's `queue.Empty`: a non-blocking or timed-out `get` found nothing. */
+export class Empty extends PythonError {
+  override readonly name: string = 'Empty';
+}
+
+/** Python's `queue.Full`: a non-blocking or timed-out `put` found no room. */
+export class Full extends PythonError {
+  override readonly name: string = 'Full';
+}
+
+/** Python's `EOFError`: `recv` on a pipe whose write ends are all closed and whose buffer is empty. */
+export class EOFError extends PythonError {
+  override readonly name: string = 'EOFError';
+}
+
+/** Python's `OSError` (e.g. using a closed connection handle). */
+export class OSError extends PythonError {
+  override readonly name: string = 'OSError';
+}
+
+/** Python's `BrokenPipeError`: sending into a pipe whose read end is closed everywhere. */
+export class BrokenPipeError extends OSError {
+  override readonly name: string = 'BrokenPipeError';
+}

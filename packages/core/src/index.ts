@@ -27,6 +27,8 @@ export { Semaphore } from './primitives/semaphore.js';
 export { Event } from './primitives/event.js';
 export { Condition } from './primitives/condition.js';
 export { Barrier } from './primitives/barrier.js';
+export { Queue, JoinableQueue, SimpleQueue } from './primitives/queue.js';
+export { Connection } from './primitives/pipe.js';
 export type { BarrierOptions } from './primitives/barrier.js';
 export { randomStrategy } from './strategy.js';
 export type { Strategy, ChoiceContext } from './strategy.js';
@@ -58,5 +60,10 @@ export {
   RuntimeError,
   BrokenBarrierError,
   InvariantViolation,
+  Empty,
+  Full,
+  EOFError,
+  OSError,
+  BrokenPipeError,
 } from './errors.js';
 export type { SimulationErrorCode } from './errors.js';

@@ -4,9 +4,10 @@ import { installGlobals, type RestoreGlobals } from './globals.js';
 import type { Monitor, MonitorContext } from './monitor.js';
 import { Clock } from './primitives/io.js';
 import { NEXT_PHASE, Op } from './op.js';
-import type { SimProcess } from './process-state.js';
+import { SimProcess } from './process-state.js';
 import { createRng, subSeed, type Rng } from './rng.js';
-import { PID_BASE, Schedule } from './schedule.js';
+import { PID_BASE, Schedule, THREAD_BASE } from './schedule.js';
+import { Thread } from './primitives/thread.js';
 import type { ChoiceContext, Strategy } from './strategy.js';
 import type { TraceEvent } from './trace.js';
 
@@ -48,6 +49,8 @@ export interface KernelConfig {
   readonly trace: boolean;
   readonly cpuCount: number;
   readonly patchGlobals: boolean;
+  /** Model CPython's Queue feeder thread (put becomes visible one step later). */
+  readonly queueFeeder: boolean;
 }
 
 /** The one kernel that is running, if any: runs patch globals, so they cannot overlap. */
@@ -84,6 +87,8 @@ export class Kernel implements ChoiceContext {
   private readonly observed: boolean;
   private readonly ids = new Map<string, number>();
   private nextPid = PID_BASE;
+  private nextTid = THREAD_BASE;
+  private readonly byPid = new Map<number, SimProcess>();
   private readonly enabledBuf: SimProcess[] = [];
   /** An async process that was resumed and has not parked or finished yet. */
   private awaiting: SimProcess | null = null;
@@ -127,11 +132,24 @@ export class Kernel implements ChoiceContext {
 
   /** `Process-2 (pid 1002)` for a pid of this run. */
   labelOf(pid: number): string {
-    return this.processes[pid - PID_BASE]?.label ?? `pid ${pid}`;
+    return this.byPid.get(pid)?.label ?? `pid ${pid}`;
   }
 
   allocatePid(): number {
     return this.nextPid++;
+  }
+
+  /**
+   * Start a background thread of `owner` (a Queue's feeder, a Pool's result
+   * handler). Threads are scheduled like processes, under ids from THREAD_BASE up so
+   * process pids stay 1000, 1001, ...; they never keep a run alive and die with
+   * their owner, whose exit waits until none of them can run.
+   */
+  startThread(owner: SimProcess, name: string, body: () => unknown): SimProcess {
+    const t = new SimProcess(this.nextTid++, name, true, owner, new Thread(this), owner.identity, body, owner);
+    owner.threads.push(t);
+    this.admit(t);
+    return t;
   }
 
   /** A process's private random stream: its draws never shift another's. */
@@ -178,7 +196,11 @@ export class Kernel implements ChoiceContext {
   /** Register a process and park it on its first step (running its body). */
   admit(p: SimProcess): void {
     this.processes.push(p);
-    this.live.push(p);
+    this.byPid.set(p.pid, p);
+    // Keep `live` sorted by pid: strategies see runnable processes in pid order.
+    let i = this.live.length;
+    while (i > 0 && this.live[i - 1]!.pid > p.pid) i--;
+    this.live.splice(i, 0, p);
     p.pending = new Op(p.handle, 'begin', [], Infinity, p);
   }
 
@@ -451,7 +473,7 @@ export class Kernel implements ChoiceContext {
     }
     // As Python's exit handler does: terminate daemonic children, then wait for the rest.
     for (const c of p.children) if (!c.done && c.daemon) this.kill(c);
-    if (p.children.some((c) => !c.done)) {
+    if (!p.mayExit()) {
       p.pending = new Op(p.handle, 'exit', [], Infinity, p);
     } else {
       this.finalizeExit(p);
@@ -473,9 +495,12 @@ export class Kernel implements ChoiceContext {
   private retire(p: SimProcess, exitcode: number, reason: 'returned' | 'raised' | 'terminated'): void {
     p.done = true;
     p.exitcode = exitcode;
+    p.pending = null;
     const i = this.live.indexOf(p);
     if (i >= 0) this.live.splice(i, 1);
     if (this.observed) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
+    for (const t of p.threads) if (!t.done) this.retire(t, 0, 'terminated');
+    for (const f of p.finalizers) f();
   }
 
   private writeTraceback(p: SimProcess, error: unknown): void {

@@ -42,6 +42,9 @@ export abstract class SimObject {
     return { waitsOn: this.id, heldBy: [] };
   }
 
+  /** @internal A child process was started with this object among its arguments. */
+  inheritedBy(_child: SimProcess): void {}
+
   /** @internal Create and issue an operation of the current process on this object. */
   protected op<T>(name: string, args: readonly unknown[], deadline = Infinity): Op<T> {
     return new Op<T>(this, name, args, deadline);

@@ -1,6 +1,6 @@
 import type { Op } from './op.js';
 import type { Rng } from './rng.js';
-import type { Process } from './primitives/process.js';
+import type { SimObject } from './op.js';
 
 /** A process as strategies and monitors see it: read-only. */
 export interface ProcessView {
@@ -16,8 +16,17 @@ export class SimProcess implements ProcessView {
   readonly name: string;
   readonly daemon: boolean;
   readonly parent: SimProcess | null;
-  /** The user's handle; the main process has one too (`mp.currentProcess()`). */
-  readonly handle: Process;
+  /** The object its `begin`/`exit` steps operate on: its Process handle, or a Thread. */
+  readonly handle: SimObject;
+  /**
+   * The process it belongs to: itself, or for a background thread (a Queue's feeder,
+   * a Pool's result handler) the process that started it. `os.getpid()` is the owner's.
+   */
+  readonly owner: SimProcess;
+  /** Background threads it started; they die with it. */
+  readonly threads: SimProcess[] = [];
+  /** Run when it exits or is terminated: closing its pipe ends, for instance. */
+  readonly finalizers: (() => void)[] = [];
   /** Python's `_identity`: (1,) for Process-1, (1, 2) for its second child. */
   readonly identity: readonly number[];
   readonly children: SimProcess[] = [];
@@ -47,9 +56,10 @@ export class SimProcess implements ProcessView {
     name: string,
     daemon: boolean,
     parent: SimProcess | null,
-    handle: Process,
+    handle: SimObject,
     identity: readonly number[],
     body: () => unknown,
+    owner?: SimProcess,
   ) {
     this.pid = pid;
     this.name = name;
@@ -58,10 +68,27 @@ export class SimProcess implements ProcessView {
     this.handle = handle;
     this.identity = identity;
     this.body = body;
+    this.owner = owner ?? this;
   }
 
-  /** `Process-2 (pid 1002)` */
+  /**
+   * Whether a process whose code has ended may exit now: as Python's exit handler,
+   * it first waits for its non-daemonic children and for its queue feeder threads
+   * to flush what it put (a thread that cannot run has nothing left to do).
+   */
+  mayExit(): boolean {
+    for (const c of this.children) if (!c.done) return false;
+    for (const t of this.threads) if (!t.done && t.pending!.obj.ready(t.pending!)) return false;
+    return true;
+  }
+
+  /** Whether this is a background thread rather than a process. */
+  get isThread(): boolean {
+    return this.owner !== this;
+  }
+
+  /** `Process-2 (pid 1002)`, or `QueueFeederThread of Process-2 (pid 1002)`. */
   get label(): string {
-    return `${this.name} (pid ${this.pid})`;
+    return this.isThread ? `${this.name} of ${this.owner.label}` : `${this.name} (pid ${this.pid})`;
   }
 }

@@ -68,6 +68,13 @@ export interface RunOptions {
    * simulation during the run. Default true.
    */
   readonly patchGlobals?: boolean;
+  /**
+   * Model CPython's Queue feeder thread: `put` returns once the item is in the
+   * process's buffer, and a background thread moves it into the queue in a later
+   * step, so `empty()` can be true just after another process's `put`. Default
+   * true; false makes every put visible at once.
+   */
+  readonly queueFeeder?: boolean;
 }
 
 /** Final state of one process. */
@@ -179,7 +186,7 @@ function launch<R>(prog: Program<R>, options: RunOptions, done: (r: RunResult<R>
 }
 
 function resolveOptions(o: RunOptions): KernelConfig {
-  const known = new Set(['seed', 'strategy', 'timing', 'maxSteps', 'trace', 'monitors', 'cpuCount', 'patchGlobals']);
+  const known = new Set(['seed', 'strategy', 'timing', 'maxSteps', 'trace', 'monitors', 'cpuCount', 'patchGlobals', 'queueFeeder']);
   for (const key of Object.keys(o)) {
     if (!known.has(key)) {
       throw misuse('INVALID_OPTION', `run(program, options): unknown option "${key}".`, `use only ${[...known].join(', ')}.`);
@@ -214,6 +221,7 @@ function resolveOptions(o: RunOptions): KernelConfig {
     trace: o.trace ?? false,
     cpuCount,
     patchGlobals: o.patchGlobals ?? true,
+    queueFeeder: o.queueFeeder ?? true,
   };
 }
 

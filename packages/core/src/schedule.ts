@@ -72,3 +72,6 @@ export class Schedule implements Iterable<number> {
 
 /** The main process's pid; children count up from here. */
 export const PID_BASE = 1000;
+
+/** Background threads (queue feeders, pool result handlers) are scheduled under ids from here. */
+export const THREAD_BASE = 100_000;

@@ -1,7 +1,8 @@
-import { show } from './args.js';
+import { boolArg, show } from './args.js';
 import { misuse } from './errors.js';
 import type { Kernel } from './kernel.js';
 import type { Op } from './op.js';
+import type { SimProcess } from './process-state.js';
 import { createRng, type Rng } from './rng.js';
 import { Barrier, type BarrierOptions } from './primitives/barrier.js';
 import { Condition } from './primitives/condition.js';
@@ -10,6 +11,9 @@ import { Clock, Stdout } from './primitives/io.js';
 import { Lock, RLock } from './primitives/lock.js';
 import { Process, type ProcessOptions } from './primitives/process.js';
 import { Semaphore } from './primitives/semaphore.js';
+import { JoinableQueue, Queue, SimpleQueue } from './primitives/queue.js';
+import type { Connection} from './primitives/pipe.js';
+import { createPipe } from './primitives/pipe.js';
 
 /** Python's `multiprocessing` module, simulated. */
 export interface Mp {
@@ -25,6 +29,13 @@ export interface Mp {
   /** `Condition(lock=None)`: a new RLock when no lock is given. */
   Condition(lock?: Lock | RLock): Condition;
   Barrier(parties: number, options?: BarrierOptions): Barrier;
+  /** `Queue(maxsize=0)`: 0 or negative means unbounded. */
+  Queue<T = unknown>(maxsize?: number): Queue<T>;
+  /** `JoinableQueue(maxsize=0)`: a Queue with taskDone() and join(). */
+  JoinableQueue<T = unknown>(maxsize?: number): JoinableQueue<T>;
+  SimpleQueue<T = unknown>(): SimpleQueue<T>;
+  /** `Pipe(duplex=True)`: two connected ends. */
+  Pipe<T = unknown>(duplex?: boolean): [Connection<T>, Connection<T>];
   /** `current_process()` */
   currentProcess(): Process;
   /** `parent_process()`: null in the main process. */
@@ -100,9 +111,16 @@ export function createWorld(k: Kernel): World {
       return new Condition(k, lock ?? new RLock(k));
     },
     Barrier: (parties, options = {}) => (current('mp.Barrier()'), new Barrier(k, parties, options)),
-    currentProcess: () => current('mp.currentProcess()').handle,
-    parentProcess: () => current('mp.parentProcess()').parent?.handle ?? null,
-    activeChildren: () => current('mp.activeChildren()').children.filter((c) => !c.done).map((c) => c.handle),
+    Queue: <T>(maxsize = 0) => (current('mp.Queue()'), new Queue<T>(k, maxsize)),
+    JoinableQueue: <T>(maxsize = 0) => (current('mp.JoinableQueue()'), new JoinableQueue<T>(k, maxsize)),
+    SimpleQueue: <T>() => (current('mp.SimpleQueue()'), new SimpleQueue<T>(k)),
+    Pipe: <T>(duplex = true) => createPipe<T>(k, current('mp.Pipe()').owner, boolArg('mp.Pipe(duplex)', 'duplex', duplex)),
+    currentProcess: () => handleOf(current('mp.currentProcess()').owner),
+    parentProcess: () => {
+      const parent = current('mp.parentProcess()').owner.parent;
+      return parent === null ? null : handleOf(parent);
+    },
+    activeChildren: () => current('mp.activeChildren()').owner.children.filter((c) => !c.done).map(handleOf),
     cpuCount: () => k.config.cpuCount,
   };
 
@@ -147,13 +165,18 @@ export function createWorld(k: Kernel): World {
   };
 
   const os: Os = {
-    getpid: () => current('os.getpid()').pid,
-    getppid: () => current('os.getppid()').parent?.pid ?? PARENT_OF_MAIN,
+    getpid: () => current('os.getpid()').owner.pid,
+    getppid: () => current('os.getppid()').owner.parent?.pid ?? PARENT_OF_MAIN,
   };
 
   const print = (...values: unknown[]): Op<void> => (current('print()'), stdout.print(values));
 
   return { mp, time, random, os, print };
+}
+
+/** A process's user-facing handle (threads answer with their owner's). */
+function handleOf(p: SimProcess): Process {
+  return p.handle as Process;
 }
 
 /** The simulated shell that launched the main process. */

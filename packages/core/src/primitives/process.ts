@@ -1,4 +1,4 @@
-import { intArg, show, timeoutArg } from '../args.js';
+import { show, timeoutArg } from '../args.js';
 import { PyAssertionError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { SimObject, type Op, type WaitInfo } from '../op.js';
@@ -34,6 +34,7 @@ export class Process extends SimObject {
   private readonly creator: SimProcess | null;
   private readonly identity: readonly number[];
   private readonly body: () => unknown;
+  private readonly args: readonly unknown[];
   /** @internal The running or finished process, once started. */
   state: SimProcess | null = null;
 
@@ -59,7 +60,8 @@ export class Process extends SimObject {
     this.identity = identity;
     this.name = name ?? defaultName;
     this.daemonFlag = daemon ?? creator?.daemon ?? false;
-    this.body = target === undefined ? () => undefined : () => target(...(args as readonly unknown[]));
+    this.args = args as readonly unknown[];
+    this.body = target === undefined ? () => undefined : () => target(...this.args);
   }
 
   /** @internal The main process's record. */
@@ -120,7 +122,7 @@ export class Process extends SimObject {
         return s === null || s.parent !== op.proc || s.done;
       }
       case 'exit':
-        return op.proc.children.every((c) => c.done);
+        return op.proc.mayExit();
       default:
         return true;
     }
@@ -156,6 +158,7 @@ export class Process extends SimObject {
   override waitInfo(op: Op<unknown>): WaitInfo {
     if (op.name === 'exit') {
       const rest = op.proc.children.filter((c) => !c.done);
+      if (rest.length === 0) return { waitsOn: 'at exit, waiting for its queue feeder threads to flush', heldBy: [] };
       return {
         waitsOn: `at exit, waiting for its non-daemonic children ${rest.map((c) => c.label).join(', ')}`,
         heldBy: rest.map((c) => c.pid),
@@ -176,6 +179,8 @@ export class Process extends SimObject {
     caller.children.push(child);
     k.admit(child);
     k.emitSpawn(caller, child);
+    // Like the spawn start method: the child inherits the handles passed in its args.
+    for (const o of simObjectsIn(this.args)) o.inheritedBy(child);
     return undefined;
   }
 
@@ -195,7 +200,16 @@ export class Process extends SimObject {
   }
 }
 
-/** @internal Validate a count argument shared by process utilities. */
-export function cpuCountArg(v: unknown): number {
-  return intArg('run options', 'cpuCount', v, 1);
+/** Simulated objects among `values`, looking inside arrays and plain objects (three levels deep). */
+function simObjectsIn(values: readonly unknown[]): SimObject[] {
+  const found: SimObject[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (v instanceof SimObject) found.push(v);
+    else if (depth > 0 && Array.isArray(v)) for (const x of v) visit(x, depth - 1);
+    else if (depth > 0 && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+      for (const x of Object.values(v)) visit(x, depth - 1);
+    }
+  };
+  for (const v of values) visit(v, 3);
+  return found;
 }

@@ -1,0 +1,42 @@
+import { SimObject } from './op.js';
+
+/**
+ * What crossing a process boundary does to a value in Python: it is pickled and
+ * unpickled, so the receiver gets a copy. Plain data (arrays, plain objects, Map,
+ * Set, Date) is copied deeply, keeping class prototypes; simulated objects (locks,
+ * queues, connections, proxies) and functions travel by reference, as handles do.
+ * Shared sub-objects stay shared within one copy, and cycles are preserved.
+ */
+export function deepCopy<T>(value: T): T {
+  return copyInto(value, new Map()) as T;
+}
+
+function copyInto(v: unknown, seen: Map<object, unknown>): unknown {
+  if (typeof v !== 'object' || v === null || v instanceof SimObject) return v;
+  const done = seen.get(v);
+  if (done !== undefined) return done;
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    seen.set(v, out);
+    for (const x of v) out.push(copyInto(x, seen));
+    return out;
+  }
+  if (v instanceof Map) {
+    const out = new Map<unknown, unknown>();
+    seen.set(v, out);
+    for (const [k, x] of v) out.set(copyInto(k, seen), copyInto(x, seen));
+    return out;
+  }
+  if (v instanceof Set) {
+    const out = new Set<unknown>();
+    seen.set(v, out);
+    for (const x of v) out.add(copyInto(x, seen));
+    return out;
+  }
+  if (v instanceof Date) return new Date(v.getTime());
+  if (ArrayBuffer.isView(v)) return (v as unknown as { slice(): unknown }).slice();
+  const out = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
+  seen.set(v, out);
+  for (const k of Object.keys(v)) out[k] = copyInto((v as Record<string, unknown>)[k], seen);
+  return out;
+}
