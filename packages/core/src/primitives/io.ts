@@ -41,9 +41,13 @@ export class Stdout extends SimObject {
     super(kernel, 'stdout', true);
   }
 
-  /** Print values as Python's `print` would (`str` of each, joined by a space). */
+  /**
+   * Print values as Python's `print` would (`str` of each, joined by a space). They
+   * are formatted when the step runs, so printing a shared object (a Manager proxy)
+   * shows its state at that step.
+   */
   print(values: readonly unknown[]): Op<void> {
-    return this.op('print', [values.map((v) => formatPython(v, false)).join(' ')]);
+    return this.op('print', values);
   }
 
   /** @internal */
@@ -52,7 +56,7 @@ export class Stdout extends SimObject {
   }
   /** @internal */
   perform(op: Op<unknown>): unknown {
-    this.kernel.write(op.proc, 'stdout', op.args[0] as string);
+    this.kernel.write(op.proc, 'stdout', op.args.map((v) => formatPython(v, false)).join(' '));
     return undefined;
   }
 }
