@@ -35,6 +35,8 @@ export type { Strategy, ChoiceContext } from './strategy.js';
 export type { Monitor, MonitorContext } from './monitor.js';
 export { Schedule, PID_BASE } from './schedule.js';
 export { serializeTrace, stableStringify } from './trace.js';
+export { formatTrace } from './format.js';
+export type { FormatTraceOptions } from './format.js';
 export type {
   TraceEvent,
   SpawnEvent,
