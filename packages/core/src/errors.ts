@@ -26,7 +26,8 @@ export type SimulationErrorCode =
   | 'ASYNC_IN_SYNC_RUN'
   | 'BAD_STRATEGY_CHOICE'
   | 'NOT_PROMISE_CHAIN'
-  | 'REPLAY_DIVERGED';
+  | 'REPLAY_DIVERGED'
+  | 'BAD_TOKEN';
 
 /**
  * Thrown when the simulator is used in a way it cannot honour. The message names
@@ -118,4 +119,43 @@ export class OSError extends PythonError {
 /** Python's `BrokenPipeError`: sending into a pipe whose read end is closed everywhere. */
 export class BrokenPipeError extends OSError {
   override readonly name: string = 'BrokenPipeError';
+}
+
+/**
+ * Python's `TypeError` (e.g. a float stored into an integer `mp.Value`). Named with
+ * a `Py` prefix so importing it never shadows JavaScript's global `TypeError`.
+ */
+export class PyTypeError extends PythonError {
+  override readonly name: string = 'TypeError';
+}
+
+/** Python's `IndexError`: an `mp.Array` index out of range. */
+export class IndexError extends PythonError {
+  override readonly name: string = 'IndexError';
+}
+
+/** Python's `FileNotFoundError` (errno 2): reading or removing a simulated file that does not exist. */
+export class FileNotFoundError extends OSError {
+  override readonly name: string = 'FileNotFoundError';
+  /** The path, as Python's `e.filename`. */
+  readonly filename: string;
+  constructor(filename: string, message: string) {
+    super(message);
+    this.filename = filename;
+  }
+}
+
+/** Python's `json.JSONDecodeError` (a ValueError): a simulated file's text is not JSON. */
+export class JSONDecodeError extends ValueError {
+  override readonly name: string = 'JSONDecodeError';
+}
+
+/** Python's `KeyError`: a manager dict has no such key. Its message is the key's repr, e.g. `'count'`. */
+export class KeyError extends PythonError {
+  override readonly name: string = 'KeyError';
+}
+
+/** Python's `AttributeError`: a manager Namespace has no such attribute. */
+export class AttributeError extends PythonError {
+  override readonly name: string = 'AttributeError';
 }

@@ -18,7 +18,7 @@ export type {
 export type { World, Mp, Time, Random, Os } from './world.js';
 export type { OutputLine, BlockedProcess } from './kernel.js';
 export { Op, SimObject } from './op.js';
-export type { WaitInfo } from './op.js';
+export type { WaitInfo, Footprint } from './op.js';
 export type { ProcessView } from './process-state.js';
 export { Process } from './primitives/process.js';
 export type { ProcessOptions } from './primitives/process.js';
@@ -29,9 +29,28 @@ export { Condition } from './primitives/condition.js';
 export { Barrier } from './primitives/barrier.js';
 export { Queue, JoinableQueue, SimpleQueue } from './primitives/queue.js';
 export { Connection } from './primitives/pipe.js';
+export { Value, RawValue, SharedArray, RawArray } from './primitives/value.js';
+export type { Typecode, IntTypecode, FloatTypecode, CharTypecode, CValue, ArrayInit, Scalar, SharedOptions, SharedCtypes } from './primitives/value.js';
+export { FileSystem } from './primitives/files.js';
+export type { InitialFiles } from './primitives/files.js';
+export {
+  SyncManager,
+  BaseProxy,
+  DictProxy,
+  ListProxy,
+  NamespaceProxy,
+  ValueProxy,
+  LockProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  EventProxy,
+  QueueProxy,
+} from './primitives/manager.js';
+export type { DictKey, DictInit } from './primitives/manager.js';
+export { KeyError, AttributeError } from './errors.js';
 export type { BarrierOptions } from './primitives/barrier.js';
 export { randomStrategy } from './strategy.js';
-export type { Strategy, ChoiceContext } from './strategy.js';
+export type { Strategy, ChoiceContext, StepObserver } from './strategy.js';
 export type { Monitor, MonitorContext } from './monitor.js';
 export { Schedule, PID_BASE } from './schedule.js';
 export { serializeTrace, stableStringify } from './trace.js';
@@ -67,5 +86,9 @@ export {
   EOFError,
   OSError,
   BrokenPipeError,
+  PyTypeError,
+  IndexError,
+  FileNotFoundError,
+  JSONDecodeError,
 } from './errors.js';
 export type { SimulationErrorCode } from './errors.js';

@@ -8,7 +8,7 @@ import { SimProcess } from './process-state.js';
 import { createRng, subSeed, type Rng } from './rng.js';
 import { PID_BASE, Schedule, THREAD_BASE } from './schedule.js';
 import { Thread } from './primitives/thread.js';
-import type { ChoiceContext, Strategy } from './strategy.js';
+import type { ChoiceContext, StepObserver, Strategy } from './strategy.js';
 import type { TraceEvent } from './trace.js';
 
 /** One line of captured output. */
@@ -100,6 +100,7 @@ export class Kernel implements ChoiceContext {
   private mainValue: unknown = undefined;
   private messages = 0;
   private readonly kernelRng: Rng;
+  private readonly observer: StepObserver | null;
   private readonly monitorCtx: MonitorContext;
 
   constructor(config: KernelConfig) {
@@ -107,6 +108,7 @@ export class Kernel implements ChoiceContext {
     this.observed = config.trace || config.monitors.length > 0;
     this.events = config.trace ? [] : null;
     this.kernelRng = createRng(subSeed(config.seed, 'kernel'));
+    this.observer = config.strategy.observer ?? null;
     this.monitorCtx = {
       fail: (message: string) => {
         this.violation ??= new InvariantViolation('monitor', message);
@@ -160,13 +162,16 @@ export class Kernel implements ChoiceContext {
 
   /** The process running now; operations and process-local APIs need one. */
   requireCurrent(api: string): SimProcess {
-    if (this.outcome !== null) throw staleObject(api);
     const p = this.current;
-    if (p === null) {
+    // After the run ended this is OUTSIDE_PROCESS, not STALE_OBJECT: `os.getpid()` or
+    // `print()` kept past run() is a call from outside any process, not an object
+    // misuse (STALE_OBJECT's advice, "create objects inside the body", does not apply).
+    if (p === null || this.outcome !== null) {
       throw misuse(
         'OUTSIDE_PROCESS',
-        `${api} was called outside a running simulated process.`,
-        'call it from the program body or from a process target, while the run is in progress.',
+        `${api} was called outside a running simulated process${this.outcome === null ? '' : ' (its run has already ended)'}.`,
+        'call it from the program body or from a process target, while the run is in progress; ' +
+          'do not keep the world (mp, time, random, os, print) for use after run() returns.',
       );
     }
     return p;
@@ -179,18 +184,25 @@ export class Kernel implements ChoiceContext {
     if (active !== null) {
       throw misuse(
         'CONCURRENT_RUN',
-        'run() was called while another simulation run is in progress.',
+        'run() or runSync() was called while another simulation run is in progress.',
         'await each run() before starting the next (runs patch Math.random and Date, so they cannot overlap).',
       );
     }
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module-level registry of the one active run
     active = this;
     this.onFinish = done;
-    if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
-    for (const m of this.config.monitors) m.onStart?.(this.monitorCtx);
-    this.main = main;
-    this.admit(main);
-    this.loop();
+    try {
+      if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
+      for (const m of this.config.monitors) m.onStart?.(this.monitorCtx);
+      this.main = main;
+      this.admit(main);
+      this.loop();
+    } catch (e) {
+      // User code called from here (a monitor's onStart or onEvent) threw. End the run
+      // with that error: escaping instead left this run registered as active, so every
+      // later run() failed with CONCURRENT_RUN, and Math.random/Date stayed patched.
+      this.fail(e);
+    }
   }
 
   /** Register a process and park it on its first step (running its body). */
@@ -209,20 +221,19 @@ export class Kernel implements ChoiceContext {
    * Returns the issuing process.
    */
   issue(op: Op<unknown>): SimProcess {
-    const api = `${op.obj.id}.${op.name}()`;
-    if (op.obj.kernel !== this || this.outcome !== null) throw staleObject(api);
+    if (op.obj.kernel !== this || this.outcome !== null) throw staleObject(op.toString());
     const p = this.current;
     if (p === null) {
       throw misuse(
         'OUTSIDE_PROCESS',
-        `${api} was called outside a running simulated process.`,
+        `${op.toString()} was called outside a running simulated process.`,
         'call operations from the program body or a process target while the run is in progress.',
       );
     }
     if (p.pending !== null) {
       throw misuse(
         'FORGOTTEN_AWAIT',
-        `${p.label} called ${api} while its previous operation ${p.pending.toString()} was never awaited.`,
+        `${p.label} called ${op.toString()} while its previous operation ${p.pending.toString()} was never awaited.`,
         'put `await` (async process) or `yield*` (generator process) before every Interleave operation; ' +
           'the @typescript-eslint/no-floating-promises lint rule catches this at edit time.',
       );
@@ -297,7 +308,15 @@ export class Kernel implements ChoiceContext {
       if (enabled.length === 0) {
         if (!this.advanceClock()) return;
         continue;
-      } else if (enabled.length === 1) {
+      }
+      // Check the step limit before consulting the strategy: checking it after the
+      // choice recorded a choice for a step that never ran (a phantom last entry in
+      // result.schedule, and a strategy call with no step after it).
+      if (this.step >= this.config.maxSteps) {
+        this.finishStepLimit();
+        return;
+      }
+      if (enabled.length === 1) {
         chosen = enabled[0]!;
       } else {
         let i: number;
@@ -321,10 +340,6 @@ export class Kernel implements ChoiceContext {
         chosen = pick;
         this.schedule.push(chosen.pid);
       }
-      if (this.step >= this.config.maxSteps) {
-        this.finishStepLimit();
-        return;
-      }
       if (this.execute(chosen)) return;
     }
   }
@@ -335,6 +350,7 @@ export class Kernel implements ChoiceContext {
    */
   private execute(p: SimProcess): boolean {
     const op = p.pending!;
+    this.observer?.beforeStep(p, op);
     this.step++;
     p.steps++;
     this.current = p;
@@ -499,6 +515,7 @@ export class Kernel implements ChoiceContext {
     const i = this.live.indexOf(p);
     if (i >= 0) this.live.splice(i, 1);
     if (this.observed) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
+    this.observer?.ended(p);
     for (const t of p.threads) if (!t.done) this.retire(t, 0, 'terminated');
     for (const f of p.finalizers) f();
   }

@@ -10,6 +10,16 @@ export interface WaitInfo {
   readonly heldBy: readonly number[];
 }
 
+/**
+ * A location an operation may read or write. Two operations of different processes
+ * are dependent — their order can matter — when they share a location and at least
+ * one writes it. Exhaustive exploration reorders only dependent operations.
+ */
+export interface Footprint {
+  readonly loc: string;
+  readonly write: boolean;
+}
+
 /** Returned by {@link SimObject.perform} to keep the process parked on the same operation's next phase. */
 export const NEXT_PHASE: unique symbol = Symbol('interleave.nextPhase');
 
@@ -40,6 +50,15 @@ export abstract class SimObject {
   /** @internal What a blocked `op` waits for. */
   waitInfo(_op: Op<unknown>): WaitInfo {
     return { waitsOn: this.id, heldBy: [] };
+  }
+
+  /**
+   * @internal The locations `op` may touch, known before it runs. Default: writes
+   * this object (always safe). Override to declare reads, which commute with each
+   * other, or extra locations (a Condition also takes its lock).
+   */
+  footprint(_op: Op<unknown>): readonly Footprint[] {
+    return [{ loc: this.id, write: true }];
   }
 
   /** @internal A child process was started with this object among its arguments. */
@@ -100,6 +119,11 @@ export class Op<T> implements PromiseLike<T>, Iterator<Op<unknown>, T, unknown> 
   /** Id of the object operated on. */
   get objectId(): string {
     return this.obj.id;
+  }
+
+  /** The locations this operation may read or write (for partial-order reduction). */
+  footprint(): readonly Footprint[] {
+    return this.obj.footprint(this);
   }
 
   /**

@@ -8,6 +8,9 @@ export interface ProcessView {
   readonly name: string;
   /** The operation it will perform when scheduled (null only while it runs). */
   readonly pending: Op<unknown> | null;
+  /** Id of its handle (`Process-1`, `MainProcess`): the location its own steps write. */
+  readonly handleId: string;
+  readonly done: boolean;
 }
 
 /** The kernel's record of one live or finished process. */
@@ -80,6 +83,10 @@ export class SimProcess implements ProcessView {
     for (const c of this.children) if (!c.done) return false;
     for (const t of this.threads) if (!t.done && t.pending!.obj.ready(t.pending!)) return false;
     return true;
+  }
+
+  get handleId(): string {
+    return this.handle.id;
   }
 
   /** Whether this is a background thread rather than a process. */

@@ -64,6 +64,25 @@ export class Schedule implements Iterable<number> {
     return [...this];
   }
 
+  /** Rebuild a schedule from {@link toBytes}. Throws RangeError on a truncated encoding. */
+  static fromBytes(bytes: Uint8Array): Schedule {
+    const s = new Schedule();
+    let i = 0;
+    while (i < bytes.length) {
+      let v = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        if (i >= bytes.length || shift > 28) throw new RangeError('Schedule.fromBytes: truncated or oversized varint');
+        byte = bytes[i++]!;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      s.push(v + PID_BASE);
+    }
+    return s;
+  }
+
   /** The raw encoding (pid - 1000 as varints): what replay tokens carry. */
   toBytes(): Uint8Array {
     return this.bytes.slice(0, this.size);

@@ -1,3 +1,4 @@
+import type { Op } from './op.js';
 import type { ProcessView } from './process-state.js';
 import { createRng } from './rng.js';
 
@@ -26,6 +27,16 @@ export interface Strategy {
   readonly name: string;
   /** Return the index in `enabled` of the process to run. */
   choose(enabled: readonly ProcessView[], ctx: ChoiceContext): number;
+  /** Optional: told about every step, forced ones included (exhaustive exploration needs them). */
+  readonly observer?: StepObserver;
+}
+
+/** Sees every step of a run as it happens. */
+export interface StepObserver {
+  /** `p` is about to perform `op` as the next step. */
+  beforeStep(p: ProcessView, op: Op<unknown>): void;
+  /** `p` ended during the current step (its code finished, or it was terminated). */
+  ended(p: ProcessView): void;
 }
 
 /**

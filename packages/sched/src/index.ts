@@ -1,8 +1,15 @@
 /**
- * @interleave/sched — strategies and the explorer. Now: schedule replay and the
- * non-preemptive round-robin baseline. Coming (issue: exploration): PCT,
- * exhaustive search with DPOR, replay tokens, shrinking, fast-check integration.
- * Depends on @interleave/core only.
+ * @interleave/sched — strategies and the explorer: seeded random, PCT, exhaustive
+ * search with dynamic partial-order reduction, replay tokens and shrinking.
+ * Depends on @interleave/core only; monitors come in as parameters.
  */
+export { explore, check, replay } from './explore.js';
+export type { ExploreOptions, ExploreReport, ExploreRunOptions, Budget, Failure, OutcomeCount } from './explore.js';
+export { random, pct, exhaustive, roundRobin } from './strategies.js';
+export type { ExplorationStrategy, Execution, SeededOptions, PctOptions } from './strategies.js';
+export type { ExhaustiveOptions } from './dpor.js';
+export { encodeToken, decodeToken } from './token.js';
+export type { TokenContents } from './token.js';
 export { replayStrategy } from './replay.js';
 export { roundRobinStrategy } from './baseline.js';
+export { lenientStrategy } from './shrink.js';

@@ -1,7 +1,7 @@
 import { intArg, timeoutArg } from '../args.js';
 import { BrokenBarrierError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { NEXT_PHASE, SimObject, type Op, type WaitInfo } from '../op.js';
+import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 
 /** Options of `mp.Barrier(parties, options)`. */
 export interface BarrierOptions {
@@ -73,6 +73,11 @@ export class Barrier extends SimObject {
     return this.op('nWaiting', []);
   }
 
+  /** @internal `isBroken` and `nWaiting` only read. */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    return [{ loc: this.id, write: op.name !== 'isBroken' && op.name !== 'nWaiting' }];
+  }
+
   /** @internal */
   ready(op: Op<unknown>): boolean {
     if (op.name !== 'wait' || op.phase === 0) return true;
@@ -96,7 +101,9 @@ export class Barrier extends SimObject {
       case 'isBroken':
         return this.broken;
       case 'nWaiting':
-        return this.count;
+        // Python's n_waiting is 0 unless the barrier is filling: a broken barrier whose
+        // waiters have not all left yet still counts them internally.
+        return this.broken ? 0 : this.count;
       default:
         throw new Error(`${this.id}: unknown operation ${op.name}`);
     }

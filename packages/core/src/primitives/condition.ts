@@ -1,7 +1,7 @@
 import { intArg, timeoutArg } from '../args.js';
 import { PyAssertionError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { NEXT_PHASE, SimObject, type Op, type WaitInfo } from '../op.js';
+import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 import type { Lock, RLock } from './lock.js';
 
@@ -86,6 +86,17 @@ export class Condition extends SimObject {
     return op;
   }
 
+  /**
+   * @internal The first step of a wait releases the lock (a release: see
+   * Acquirable.footprint); re-acquiring it is an acquire. Notify checks ownership only.
+   */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    const cond = { loc: this.id, write: true };
+    if (op.name === 'notify' || op.name === 'notifyAll') return [cond];
+    if (op.phase === 0) return [cond, { loc: `${this.lock.id}:released`, write: true }];
+    return [cond, { loc: this.lock.id, write: true }];
+  }
+
   /** @internal */
   ready(op: Op<unknown>): boolean {
     if (op.phase === 0) return true;
@@ -102,7 +113,18 @@ export class Condition extends SimObject {
       case 'notifyAll': {
         if (!this.lock.isMine(p)) throw new PyAssertionError(`lock is not owned (${this.id}.${op.name}() requires holding its lock: acquire() first)`);
         let n = op.name === 'notify' ? (op.args[0] as number) : Infinity;
-        while (n-- > 0 && this.waiters.length > 0) (this.waiters.shift()!.memo as Waiter).notified = true;
+        while (n > 0 && this.waiters.length > 0) {
+          const w = this.waiters.shift()!;
+          // A waiter whose timeout has passed stopped sleeping then (its wait resolves to
+          // false), even if it is still waiting to re-take the lock: as multiprocessing's
+          // notify() discounts timed-out sleepers, it must not absorb the notification,
+          // which goes to the next waiter instead (else that one is never woken). The
+          // same for a waiter whose process was terminated: in Python the released
+          // wait semaphore is taken by a live sleeper.
+          if (w.proc.done || this.kernel.now >= w.deadline) continue;
+          (w.memo as Waiter).notified = true;
+          n--;
+        }
         return undefined;
       }
       case 'wait':

@@ -1,6 +1,6 @@
 import { timeoutArg } from '../args.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Op, type WaitInfo } from '../op.js';
+import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 
 /**
  * A flag processes can wait for, as `multiprocessing.Event`. `wait` returns the flag
@@ -41,6 +41,11 @@ export class Event extends SimObject {
     const op = this.op<boolean>('wait', t === undefined ? [] : [t], t === undefined ? Infinity : this.kernel.now + t);
     op.memo = this.sets;
     return op;
+  }
+
+  /** @internal `isSet` and `wait` only read the flag. */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    return [{ loc: this.id, write: op.name === 'set' || op.name === 'clear' }];
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
+import { show } from '../args.js';
 import { misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Op } from '../op.js';
+import { SimObject, type Footprint, type Op } from '../op.js';
 import { formatPython } from '../python-format.js';
 
 /** The clock: `time.sleep` operations wait on it. */
@@ -13,11 +14,16 @@ export class Clock extends SimObject {
   /** Sleep `seconds` of virtual time (timed mode), or just yield (untimed mode). */
   sleep(seconds: number): Op<void> {
     if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
-      throw misuse('INVALID_ARGUMENT', `time.sleep(seconds): seconds must be a number, got ${String(seconds)}.`, 'pass a number of virtual seconds, e.g. `time.sleep(0.5)`.');
+      throw misuse('INVALID_ARGUMENT', `time.sleep(seconds): seconds must be a number, got ${show(seconds)}.`, 'pass a number of virtual seconds, e.g. `time.sleep(0.5)`.');
     }
     if (seconds < 0) throw misuseNegative();
     const k = this.kernel;
     return this.op('sleep', [seconds], k.config.timed ? k.now + seconds : k.now);
+  }
+
+  /** @internal A sleep touches nothing shared. */
+  override footprint(): readonly Footprint[] {
+    return [];
   }
 
   /** @internal Sleeping is waiting for the deadline only. */

@@ -1,7 +1,7 @@
 import { boolArg, deadlineOf, timeoutArg } from '../args.js';
 import { PyAssertionError, ValueError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Op, type WaitInfo } from '../op.js';
+import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 
 type GenOf<R> = Generator<Op<unknown>, R, unknown>;
@@ -52,6 +52,25 @@ export abstract class Acquirable extends SimObject {
   withLock<R>(body: () => GenOf<R> | Promise<R> | R): GenOf<R> | Promise<R> {
     if (isGeneratorFunction(body)) return withLockGen(this, body as () => GenOf<R>);
     return withLockAsync(this, body as () => Promise<R> | R);
+  }
+
+  /**
+   * @internal Acquires conflict with acquires. A release conflicts only with
+   * acquires that may fail (non-blocking or timed), through a separate location:
+   * a blocking acquire cannot run before the release it waits for, and treating the
+   * release as independent is what lets exploration reverse two critical sections
+   * (the classic treatment of locks in partial-order reduction).
+   */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    const released = `${this.id}:released`;
+    if (op.name === 'release') return [{ loc: released, write: true }];
+    if (op.name !== 'acquire') return [{ loc: this.id, write: true }];
+    return op.deadline === Infinity
+      ? [{ loc: this.id, write: true }]
+      : [
+          { loc: this.id, write: true },
+          { loc: released, write: false },
+        ];
   }
 
   /** @internal */

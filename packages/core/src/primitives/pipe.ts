@@ -2,7 +2,7 @@ import { timeoutArg } from '../args.js';
 import { deepCopy } from '../copy.js';
 import { BrokenPipeError, EOFError, OSError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Op, type WaitInfo } from '../op.js';
+import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 
 interface Message {
@@ -65,7 +65,11 @@ export class Connection<T = unknown> extends SimObject {
 
   /** @internal */
   override inheritedBy(child: SimProcess): void {
-    this.hold(child);
+    // Only a handle the starting process still holds can be passed on: without this
+    // check an end closed everywhere came back to life in the child (and a reader
+    // that had seen EOF could receive again). CPython cannot pass a closed handle
+    // either; the child's use of it raises OSError("handle is closed") here.
+    if (child.parent !== null && this.holders.has(child.parent.owner)) this.hold(child);
   }
 
   private hold(p: SimProcess): void {
@@ -79,11 +83,24 @@ export class Connection<T = unknown> extends SimObject {
     return this.peer === null || this.peer.holders.size === 0;
   }
 
+  /** @internal Both ends share one location: each operation reads or changes the pair's state. */
+  override footprint(): readonly Footprint[] {
+    return [{ loc: this.pairId, write: true }];
+  }
+
+  private get pairId(): string {
+    const peer = this.peer?.id ?? this.id;
+    return peer < this.id ? `${peer}|${this.id}` : `${this.id}|${peer}`;
+  }
+
   /** @internal */
   ready(op: Op<unknown>): boolean {
-    if (op.name === 'recv') return this.inbox.length > 0 || this.atEof() || !this.holders.has(op.proc.owner);
-    if (op.name === 'poll') return this.inbox.length > 0 || this.atEof() || this.kernel.now >= op.deadline;
-    return true;
+    // recv/poll on a handle that raises (closed here, or the sending end of a
+    // Pipe(duplex=false)) must be ready at once: CPython checks before waiting, and
+    // without this a recv on a write-only end, or a poll on a closed handle, blocked forever.
+    if (op.name !== 'recv' && op.name !== 'poll') return true;
+    if (!this.readable || !this.holders.has(op.proc.owner)) return true;
+    return this.inbox.length > 0 || this.atEof() || (op.name === 'poll' && this.kernel.now >= op.deadline);
   }
 
   /** @internal */
@@ -111,6 +128,7 @@ export class Connection<T = unknown> extends SimObject {
         return m.value;
       }
       case 'poll':
+        if (!this.readable) throw new OSError(`connection is write-only (${this.id} is the sending end of Pipe(duplex=false))`);
         return this.inbox.length > 0 || this.atEof();
       default:
         throw new Error(`${this.id}: unknown operation ${op.name}`);

@@ -1,7 +1,7 @@
 import { show, timeoutArg } from '../args.js';
 import { PyAssertionError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Op, type WaitInfo } from '../op.js';
+import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import { SimProcess } from '../process-state.js';
 
 /** Options of `mp.Process(...)`, as Python's `Process(target=, args=, name=, daemon=)`. */
@@ -41,12 +41,21 @@ export class Process extends SimObject {
   /** @internal Use `mp.Process(...)`. */
   constructor(kernel: Kernel, creator: SimProcess | null, options: ProcessOptions<readonly unknown[]>, main = false) {
     const api = 'mp.Process()';
+    if (typeof options !== 'object' || options === null) {
+      throw misuse('INVALID_ARGUMENT', `${api}: expected an options object, got ${show(options)}.`, 'pass `{ target: myFunction, args: [...] }`.');
+    }
     const { target, args = [], name, daemon } = options;
     if (target !== undefined && typeof target !== 'function') {
       throw misuse('INVALID_ARGUMENT', `${api}: target must be a function, got ${show(target)}.`, 'pass `{ target: myFunction, args: [...] }`.');
     }
     if (!Array.isArray(args)) {
       throw misuse('INVALID_ARGUMENT', `${api}: args must be an array, got ${show(args)}.`, 'pass the arguments as an array: `args: [i, lock]`.');
+    }
+    if (name !== undefined && typeof name !== 'string') {
+      throw misuse('INVALID_ARGUMENT', `${api}: name must be a string, got ${show(name)}.`, "pass e.g. `name: 'worker-1'`, or omit it for Python's default Process-N.");
+    }
+    if (daemon !== undefined && typeof daemon !== 'boolean') {
+      throw misuse('INVALID_ARGUMENT', `${api}: daemon must be true or false, got ${show(daemon)}.`, "pass `daemon: true`, or omit it to inherit the parent's flag.");
     }
     let identity: readonly number[] = [];
     if (!main && creator !== null) {
@@ -114,12 +123,23 @@ export class Process extends SimObject {
     return this.op('terminate', []);
   }
 
+  /**
+   * @internal Every step of a process writes its handle's location (see the kernel's
+   * step observer), so `join` and `isAlive` read it and `start`/`terminate` write it.
+   */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    if (op.name === 'begin' || op.name === 'exit') return [];
+    return [{ loc: this.id, write: op.name === 'start' || op.name === 'terminate' }];
+  }
+
   /** @internal */
   ready(op: Op<unknown>): boolean {
     switch (op.name) {
       case 'join': {
         const s = this.state;
-        return s === null || s.parent !== op.proc || s.done;
+        // `now >= deadline`: join(timeout) must give up at its deadline (the kernel's
+        // contract for timed operations); without it a join with timeout never returned.
+        return s === null || s.parent !== op.proc || s.done || this.kernel.now >= op.deadline;
       }
       case 'exit':
         return op.proc.mayExit();

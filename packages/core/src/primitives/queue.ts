@@ -1,8 +1,8 @@
 import { boolArg, deadlineOf, intArg, timeoutArg } from '../args.js';
 import { deepCopy } from '../copy.js';
-import { Empty, Full, ValueError } from '../errors.js';
+import { Empty, Full, OSError, ValueError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Op, type WaitInfo } from '../op.js';
+import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 
 /** An item in flight, with the message id that pairs its put with its get. */
@@ -58,13 +58,21 @@ abstract class QueueBase<T> extends SimObject {
     return this.maxsize <= 0 || this.count < this.maxsize;
   }
 
+  /** @internal `qsize`, `empty` and `full` only read. */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    return [{ loc: this.id, write: op.name !== 'qsize' && op.name !== 'empty' && op.name !== 'full' }];
+  }
+
   /** @internal */
   ready(op: Op<unknown>): boolean {
     switch (op.name) {
+      // After close() in this process, put/get raise at once (CPython checks
+      // `_closed` before blocking): without the closedIn test a put on a full queue,
+      // or a get on an empty one, waited forever instead of raising.
       case 'put':
-        return this.hasRoom() || this.kernel.now >= op.deadline;
+        return this.hasRoom() || this.kernel.now >= op.deadline || this.closedIn.has(op.proc.owner);
       case 'get':
-        return this.pipe.length > 0 || this.kernel.now >= op.deadline;
+        return this.pipe.length > 0 || this.kernel.now >= op.deadline || this.closedIn.has(op.proc.owner);
       case 'feed':
         return (this.buffers.get(op.proc.owner)?.length ?? 0) > 0;
       default:
@@ -147,10 +155,14 @@ abstract class QueueBase<T> extends SimObject {
     for (;;) yield* this.op('feed', []);
   }
 
-  private checkOpen(p: SimProcess, what: string): void {
-    if (this.closedIn.has(p.owner)) {
-      throw new ValueError(`Queue ${this.id} is closed (${what}() after close() in ${p.owner.label})`);
-    }
+  /** @internal */
+  protected checkOpen(p: SimProcess, what: string): void {
+    if (this.closedIn.has(p.owner)) throw this.closedError(p, what);
+  }
+
+  /** @internal What using the queue after close() in this process raises: Queue's ValueError. */
+  protected closedError(p: SimProcess, what: string): Error {
+    return new ValueError(`Queue ${this.id} is closed (${what}() after close() in ${p.owner.label})`);
   }
 
   /** @internal */
@@ -160,6 +172,8 @@ abstract class QueueBase<T> extends SimObject {
       const buffered = [...this.buffers.values()].reduce((n, b) => n + b.length, 0);
       return { waitsOn: `waiting for an item in ${this.id} (empty${buffered > 0 ? `, ${buffered} in feeder buffers` : ''})`, heldBy: [] };
     }
+    // An idle feeder shows up in deadlock reports: say what it is rather than just the queue's id.
+    if (op.name === 'feed') return { waitsOn: `idle: ${op.proc.owner.label} has nothing left to flush into ${this.id}`, heldBy: [] };
     return super.waitInfo(op);
   }
 }
@@ -262,11 +276,27 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 }
 
-/** `multiprocessing.SimpleQueue`: unbounded, no feeder thread — put writes straight into the pipe. */
+/**
+ * `multiprocessing.SimpleQueue`: unbounded, no feeder thread — put writes straight
+ * into the pipe. `close()` closes this process's ends of that pipe, so put, get and
+ * empty there raise OSError("handle is closed") afterwards, as in CPython.
+ */
 export class SimpleQueue<T = unknown> extends QueueBase<T> {
   /** @internal Use `mp.SimpleQueue()`. */
   constructor(kernel: Kernel) {
     super(kernel, 'SimpleQueue', 0, false);
+  }
+  /**
+   * @internal CPython's SimpleQueue.close() closes its reader and writer
+   * Connections, so later use raises OSError, not Queue's ValueError.
+   */
+  protected override closedError(p: SimProcess, what: string): Error {
+    return new OSError(`handle is closed (${this.id}.${what}() after close() in ${p.owner.label})`);
+  }
+  /** @internal `empty()` polls the closed reader: OSError too. */
+  override perform(op: Op<unknown>): unknown {
+    if (op.name === 'empty') this.checkOpen(op.proc, 'empty');
+    return super.perform(op);
   }
   put(obj: T): Op<void> {
     return this.putOp(obj, true, undefined);

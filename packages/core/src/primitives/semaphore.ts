@@ -1,7 +1,7 @@
 import { intArg } from '../args.js';
 import { ValueError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import type { Op } from '../op.js';
+import type { Footprint, Op } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 import { Acquirable } from './lock.js';
 
@@ -40,6 +40,14 @@ export class Semaphore extends Acquirable {
 
   /** @internal */ canTake(): boolean {
     return this.value > 0;
+  }
+  /** @internal As for locks; `getValue` reads both the count and the releases. */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    if (op.name !== 'getValue') return super.footprint(op);
+    return [
+      { loc: this.id, write: false },
+      { loc: `${this.id}:released`, write: false },
+    ];
   }
   /** @internal */ take(p: SimProcess): void {
     this.value--;

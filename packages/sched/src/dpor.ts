@@ -1,0 +1,348 @@
+import { SimulationError, type Footprint, type Op, type ProcessView, type Strategy } from '@interleave/core';
+
+/** Options of exhaustive exploration. */
+export interface ExhaustiveOptions {
+  /**
+   * Explore only executions with at most this many preemptions (switching away from
+   * a process that could have continued). Bounded search is incomplete: the report
+   * says so when the bound cut anything off.
+   */
+  readonly preemptionBound?: number;
+  /**
+   * Partial-order reduction on (default). Off, every interleaving is run — the
+   * baseline that tests the reduction's soundness; exponential, for tiny programs.
+   */
+  readonly reduction?: boolean;
+}
+
+/** Thrown inside a run to abandon it: every runnable process is asleep (already covered). */
+export class SleepBlocked extends Error {
+  override readonly name = 'SleepBlocked';
+  constructor() {
+    super('exhaustive exploration abandoned a redundant execution');
+  }
+}
+
+/** One state of the current execution: the choice made there and what is left to try. */
+interface Node {
+  readonly enabled: readonly number[];
+  /** Footprints of each enabled process's next operation (choice points only). */
+  readonly next: ReadonlyMap<number, readonly Access[]>;
+  readonly sleep: ReadonlySet<number>;
+  readonly backtrack: Set<number>;
+  /** Choices fully explored from here. */
+  readonly done: Set<number>;
+  chosen: number;
+  /** Preemptions on the path before this state. */
+  readonly preemptions: number;
+  /** The process that took the previous step (for counting preemptions). */
+  readonly previous: number;
+}
+
+interface Access {
+  readonly loc: number;
+  readonly write: boolean;
+}
+
+interface Event {
+  readonly pid: number;
+  readonly locs: Access[];
+  /** This process's event count including this one (its vector-clock component). */
+  readonly local: number;
+  vc: number[];
+}
+
+/** Counters for the report. */
+export interface ExhaustiveStats {
+  /** Executions abandoned because every runnable process was asleep (already covered). */
+  readonly sleepBlocked: number;
+  /** Alternatives not explored because of the preemption bound. */
+  readonly boundPruned: number;
+}
+
+/**
+ * Stateless depth-first exploration with dynamic partial-order reduction: source
+ * sets and sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). Each
+ * execution re-runs the program from scratch following a prefix of earlier
+ * choices; after it, every pair of dependent steps of different processes that are
+ * not ordered by happens-before (a race) adds a backtrack point where the other
+ * order can start. Two steps are dependent when they touch a common location and
+ * one writes it (`Op.footprint`), so the executions explored are one per
+ * Mazurkiewicz trace up to the redundancy source sets leave.
+ *
+ * @internal Used through `exhaustive()` and `explore()`.
+ */
+export class DporSearch {
+  private readonly nodes: Node[] = [];
+  /** Nodes below this index are replayed from the previous execution. */
+  private replayed = 0;
+  private events: Event[] = [];
+  private readonly locIds = new Map<string, number>();
+  private readonly slots = new Map<number, number>();
+  private blocked = false;
+  /** Step index at which `choose` last ran, to tell forced steps apart. */
+  private choseAt = -1;
+  private readonly counts = new Map<number, number>();
+  private started = false;
+  private finishedAll = false;
+  sleepBlocked = 0;
+  boundPruned = 0;
+  private readonly bound: number;
+  private readonly reduction: boolean;
+
+  constructor(options: ExhaustiveOptions = {}) {
+    this.bound = options.preemptionBound ?? Infinity;
+    this.reduction = options.reduction ?? true;
+  }
+
+  /** The strategy for the next execution, or null when the tree is exhausted. */
+  next(): Strategy | null {
+    if (this.started && !this.advance()) {
+      this.finishedAll = true;
+      return null;
+    }
+    this.started = true;
+    this.events = [];
+    this.blocked = false;
+    this.choseAt = -1;
+    this.counts.clear();
+    return {
+      name: 'exhaustive',
+      choose: (enabled) => this.choose(enabled),
+      observer: {
+        beforeStep: (p, op) => this.beforeStep(p, op),
+        ended: (p) => this.ended(p),
+      },
+    };
+  }
+
+  get complete(): boolean {
+    return this.finishedAll;
+  }
+
+  /** Whether the execution just run was abandoned as redundant. */
+  get lastWasRedundant(): boolean {
+    return this.blocked;
+  }
+
+  /** After an execution: find races, then (on the next `next()`) move to the next branch. */
+  finish(): void {
+    if (this.blocked) {
+      this.sleepBlocked++;
+      return;
+    }
+    if (this.reduction) this.analyse();
+  }
+
+  private choose(enabled: readonly ProcessView[]): number {
+    if (this.blocked) throw new SleepBlocked();
+    const i = this.events.length;
+    this.choseAt = i;
+    let node = this.nodes[i];
+    if (i < this.replayed && node !== undefined) {
+      const at = enabled.findIndex((p) => p.pid === node!.chosen);
+      if (at < 0) throw nondeterminism(i, node.chosen, enabled);
+      return at;
+    }
+    const pids = enabled.map((p) => p.pid);
+    const next = new Map<number, Access[]>();
+    for (const p of enabled) next.set(p.pid, this.intern(p.pending!.footprint(), p.handleId));
+    const sleep = this.reduction ? this.sleepFor(i) : new Set<number>();
+    const previous = this.nodes[i - 1]?.chosen ?? -1;
+    const preemptions = this.preemptionsBefore(i);
+    // Prefer to keep running the previous process: no preemption, and the first
+    // execution is the plain sequential one.
+    const order = pids.includes(previous) ? [previous, ...pids.filter((p) => p !== previous)] : pids;
+    const pick = order.find((p) => !sleep.has(p) && preemptions + cost(previous, p, pids) <= this.bound);
+    if (pick === undefined) {
+      this.blocked = true;
+      throw new SleepBlocked();
+    }
+    // Without reduction every choice within the bound is a branch.
+    const backtrack = new Set(this.reduction ? [pick] : order.filter((p) => preemptions + cost(previous, p, pids) <= this.bound));
+    if (!this.reduction) this.boundPruned += pids.length - backtrack.size;
+    node = { enabled: pids, next, sleep, backtrack, done: new Set(), chosen: pick, preemptions, previous };
+    this.nodes[i] = node;
+    return pids.indexOf(pick);
+  }
+
+  private beforeStep(p: ProcessView, op: Op<unknown>): void {
+    const i = this.events.length;
+    if (this.choseAt !== i && (i >= this.replayed || this.nodes[i] === undefined)) {
+      // A forced step: only one process could run, so nothing to branch on here.
+      this.nodes[i] = {
+        enabled: [p.pid],
+        next: new Map(),
+        sleep: new Set(),
+        backtrack: new Set([p.pid]),
+        done: new Set(),
+        chosen: p.pid,
+        preemptions: this.preemptionsBefore(i),
+        previous: this.nodes[i - 1]?.chosen ?? -1,
+      };
+      if (this.reduction && this.sleepFor(i).has(p.pid)) this.blocked = true;
+    }
+    if (!this.slots.has(p.pid)) this.slots.set(p.pid, this.slots.size);
+    const local = (this.counts.get(p.pid) ?? 0) + 1;
+    this.counts.set(p.pid, local);
+    this.events.push({ pid: p.pid, locs: this.intern(op.footprint(), p.handleId), local, vc: [] });
+  }
+
+  /** A process ended during the current step: that step wrote its handle's location. */
+  private ended(p: ProcessView): void {
+    const e = this.events[this.events.length - 1];
+    if (e === undefined || e.pid === p.pid) return;
+    e.locs.push({ loc: this.locId(p.handleId), write: true });
+  }
+
+  private intern(fp: readonly Footprint[], self: string): Access[] {
+    const out: Access[] = [{ loc: this.locId(self), write: true }];
+    for (const f of fp) out.push({ loc: this.locId(f.loc), write: f.write });
+    return out;
+  }
+
+  private locId(loc: string): number {
+    let id = this.locIds.get(loc);
+    if (id === undefined) {
+      id = this.locIds.size;
+      this.locIds.set(loc, id);
+    }
+    return id;
+  }
+
+  /** Sleep set at state i: what slept or was explored at i-1 and commutes with step i-1. */
+  private sleepFor(i: number): Set<number> {
+    const parent = this.nodes[i - 1];
+    const e = this.events[i - 1];
+    const out = new Set<number>();
+    if (parent === undefined || e === undefined) return out;
+    for (const r of [...parent.sleep, ...parent.done]) {
+      if (r === e.pid) continue;
+      const fp = parent.next.get(r);
+      if (fp !== undefined && !dependent(fp, e.locs)) out.add(r);
+    }
+    return out;
+  }
+
+  private preemptionsBefore(i: number): number {
+    const parent = this.nodes[i - 1];
+    if (parent === undefined) return 0;
+    return parent.preemptions + cost(parent.previous, parent.chosen, parent.enabled);
+  }
+
+  /** Vector clocks over program order and dependence; every race adds a backtrack point. */
+  private analyse(): void {
+    const n = this.slots.size;
+    const last = new Map<number, number[]>();
+    const byLoc = new Map<number, number[]>();
+    const events = this.events;
+    for (let j = 0; j < events.length; j++) {
+      const ej = events[j]!;
+      const c = [...(last.get(ej.pid) ?? new Array<number>(n).fill(0))];
+      while (c.length < n) c.push(0);
+      const candidates = new Set<number>();
+      for (const a of ej.locs) {
+        for (const i of byLoc.get(a.loc) ?? []) {
+          const ei = events[i]!;
+          if (ei.pid === ej.pid) continue;
+          if (a.write || ei.locs.some((b) => b.loc === a.loc && b.write)) candidates.add(i);
+        }
+      }
+      for (const i of [...candidates].sort((x, y) => y - x)) {
+        const ei = events[i]!;
+        const s = this.slots.get(ei.pid)!;
+        if ((c[s] ?? 0) >= ei.local) continue; // already ordered
+        this.race(i, j);
+        for (let k = 0; k < n; k++) c[k] = Math.max(c[k] ?? 0, ei.vc[k] ?? 0);
+      }
+      c[this.slots.get(ej.pid)!] = ej.local;
+      ej.vc = c;
+      last.set(ej.pid, c);
+      for (const a of ej.locs) {
+        const list = byLoc.get(a.loc);
+        if (list === undefined) byLoc.set(a.loc, [j]);
+        else if (list[list.length - 1] !== j) list.push(j);
+      }
+    }
+  }
+
+  /** Steps i and j race: let the state before i also try an initial of "j first". */
+  private race(i: number, j: number): void {
+    const node = this.nodes[i];
+    if (node === undefined || node.enabled.length < 2) return;
+    const events = this.events;
+    const ei = events[i]!;
+    const si = this.slots.get(ei.pid)!;
+    // v = the steps after i that do not depend on i, then j; its initials are the
+    // processes whose first step in v follows no other step of v.
+    const first = new Map<number, number>(); // slot -> local index of its first step in v
+    const initials: number[] = [];
+    const consider = (k: number): void => {
+      const ek = events[k]!;
+      const sk = this.slots.get(ek.pid)!;
+      if (first.has(sk)) return;
+      let initial = true;
+      for (const [s, local] of first) if ((ek.vc[s] ?? 0) >= local) initial = false;
+      first.set(sk, ek.local);
+      if (initial) initials.push(ek.pid);
+    };
+    for (let k = i + 1; k < j; k++) if ((events[k]!.vc[si] ?? 0) < ei.local) consider(k);
+    consider(j);
+    const candidates = initials.filter((p) => node.enabled.includes(p));
+    if (candidates.length === 0 || candidates.some((p) => node.backtrack.has(p))) return;
+    const pick = candidates.find((p) => !node.sleep.has(p));
+    if (pick === undefined) return;
+    if (node.preemptions + cost(node.previous, pick, node.enabled) <= this.bound) {
+      node.backtrack.add(pick);
+      return;
+    }
+    // The bound forbids switching here. As bounded POR does (Coons, Musuvathi,
+    // McKinley, OOPSLA 2013), also try the latest earlier state where running
+    // `pick` costs no more: extra branches are always safe, only slower.
+    for (let k = i - 1; k >= 0; k--) {
+      const earlier = this.nodes[k]!;
+      if (!earlier.enabled.includes(pick) || earlier.sleep.has(pick)) continue;
+      if (earlier.preemptions + cost(earlier.previous, pick, earlier.enabled) > this.bound) continue;
+      earlier.backtrack.add(pick);
+      return;
+    }
+    this.boundPruned++;
+  }
+
+  /** Move to the deepest state with an unexplored backtrack choice. Returns false when none is left. */
+  private advance(): boolean {
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i]!;
+      node.done.add(node.chosen);
+      const next = [...node.backtrack].find((p) => !node.done.has(p) && !node.sleep.has(p));
+      if (next !== undefined) {
+        node.chosen = next;
+        this.nodes.length = i + 1;
+        this.replayed = i + 1;
+        return true;
+      }
+    }
+    this.nodes.length = 0;
+    return false;
+  }
+}
+
+function dependent(a: readonly Access[], b: readonly Access[]): boolean {
+  for (const x of a) for (const y of b) if (x.loc === y.loc && (x.write || y.write)) return true;
+  return false;
+}
+
+/** 1 when switching from `previous` to `next` preempts a process that could have continued. */
+function cost(previous: number, next: number, enabled: readonly number[]): number {
+  return previous !== next && enabled.includes(previous) ? 1 : 0;
+}
+
+function nondeterminism(step: number, pid: number, enabled: readonly ProcessView[]): SimulationError {
+  return new SimulationError(
+    'REPLAY_DIVERGED',
+    `exhaustive exploration: re-running the program did not reach the same state: at step ${step} pid ${pid} ` +
+      `should be runnable, but only ${enabled.map((p) => p.pid).join(', ')} are.\n` +
+      '  How to fix: the program must depend only on the simulation (no real time, I/O, or state kept between runs); ' +
+      'create everything inside the program body.',
+  );
+}

@@ -1,0 +1,368 @@
+import {
+  formatTrace,
+  run,
+  runSync,
+  stableStringify,
+  SimulationError,
+  type Monitor,
+  type Program,
+  type RunOptions,
+  type RunResult,
+  type Strategy,
+} from '@interleave/core';
+import { replayStrategy } from './replay.js';
+import { lenientStrategy, shrinkSchedule, type Shrunk } from './shrink.js';
+import { random, type ExplorationStrategy } from './strategies.js';
+import { decodeToken, encodeToken } from './token.js';
+
+/** Options that shape each run of an exploration (everything but the schedule). */
+export type ExploreRunOptions = Omit<RunOptions, 'strategy' | 'monitors' | 'trace'>;
+
+/** When to stop exploring. Whichever limit comes first ends it. */
+export interface Budget {
+  /** Default 1,000 for seeded strategies, unlimited for exhaustive ones. */
+  readonly executions?: number;
+  /** Total steps over all executions. */
+  readonly steps?: number;
+  /** Wall-clock milliseconds. Ending on it makes the count of executions machine-dependent. */
+  readonly timeMs?: number;
+}
+
+/** Options of {@link explore} and {@link check}. */
+export interface ExploreOptions<R> {
+  /** How executions are chosen. Default: `random()`. */
+  readonly strategy?: ExplorationStrategy;
+  readonly budget?: Budget;
+  /**
+   * Judge a finished run: return false, or a string saying what is wrong, to fail it.
+   * Runs that do not end `ok` (error, deadlock, step-limit) always fail.
+   */
+  readonly property?: (result: RunResult<R>) => boolean | string | undefined | void;
+  /** Monitors attached to every run (e.g. from @interleave/checkers). */
+  readonly monitors?: readonly Monitor[];
+  /** Seed, timing, maxSteps... shared by every run. */
+  readonly run?: ExploreRunOptions;
+  /** Stop at the first failure. Default true for `check`, false for `explore`. */
+  readonly stopOnFailure?: boolean;
+  /** Groups runs into outcomes; default: status with the return value, else the last line printed. */
+  readonly outcome?: (result: RunResult<R>) => string;
+  /** Minimise the first failing schedule before reporting it. Default true. */
+  readonly shrink?: boolean;
+  /** Run only every `count`-th execution starting at `index` (seeded strategies): a CI shard. */
+  readonly shard?: { readonly index: number; readonly count: number };
+}
+
+/** One distinct outcome and how often it was reached. */
+export interface OutcomeCount {
+  readonly key: string;
+  readonly count: number;
+  /** Replays the first execution that reached it. */
+  readonly token: string;
+}
+
+/** The first failing execution, already minimised. */
+export interface Failure {
+  /** `property` when the property rejected an `ok` run; otherwise the run's status. */
+  readonly kind: 'property' | 'error' | 'deadlock' | 'step-limit';
+  readonly message: string;
+  /** Paste into `replay(program, token)` to re-run it exactly. */
+  readonly token: string;
+  readonly seed: string;
+  /** The pids chosen at each choice point of the minimised run. */
+  readonly schedule: readonly number[];
+  readonly preemptions: number;
+  readonly steps: number;
+  /** The minimised run, with its trace. */
+  readonly result: RunResult;
+  /** The trace as one column per process. */
+  readonly traceTable: string;
+}
+
+/** What an exploration found. */
+export interface ExploreReport {
+  readonly passed: boolean;
+  readonly strategy: string;
+  readonly executions: number;
+  /** True when an exhaustive strategy ran every execution there is. */
+  readonly complete: boolean;
+  readonly outcomes: readonly OutcomeCount[];
+  readonly failure?: Failure;
+  readonly stats: {
+    readonly steps: number;
+    readonly elapsedMs: number;
+    readonly executionsPerSecond: number;
+    /** Exhaustive: executions abandoned as already covered. */
+    readonly redundant: number;
+    /** Exhaustive: alternatives cut off by a preemption bound. */
+    readonly boundPruned: number;
+    /** What stopped the exploration. */
+    readonly stoppedBy: 'complete' | 'failure' | 'executions' | 'steps' | 'time' | 'exhausted';
+  };
+  /** One paragraph for humans, e.g. the completeness statement. */
+  readonly summary: string;
+}
+
+/**
+ * Run a program under many schedules and report every distinct outcome, and the
+ * first failure (minimised, with a replay token) if there is one.
+ *
+ * @example
+ * ```ts
+ * const report = await explore(counter, { strategy: exhaustive(), run: { timing: 'untimed' } });
+ * report.outcomes;  // [{ key: 'ok 0', count: 4, token }, { key: 'ok 1', count: 2, token }]
+ * report.summary;   // 'all 6 distinct executions explored; 1 failed …'
+ * ```
+ */
+export async function explore<R>(prog: Program<R>, options: ExploreOptions<R> = {}): Promise<ExploreReport> {
+  return exploreWith(prog, options, options.stopOnFailure ?? false);
+}
+
+/**
+ * Like {@link explore}, stopping at the first failure by default: the way to hunt a
+ * bug or to prove a fix. `report.passed` says which.
+ *
+ * @example
+ * ```ts
+ * const r = await check(lockedCounter, { strategy: exhaustive(), property: (r) => r.value === 0 });
+ * expect(r.passed).toBe(true);  // r.summary: 'all 24 distinct executions explored; the property holds in every one'
+ * ```
+ */
+export async function check<R>(prog: Program<R>, options: ExploreOptions<R> = {}): Promise<ExploreReport> {
+  return exploreWith(prog, options, options.stopOnFailure ?? true);
+}
+
+/**
+ * Re-run the execution a token describes, exactly. Throws a SimulationError with a
+ * clear message for a malformed token or one from another program; a run whose
+ * schedule cannot be followed (the program changed) ends with status `error` and a
+ * `REPLAY_DIVERGED` error naming the step.
+ */
+export async function replay<R>(prog: Program<R>, token: string, options: { readonly trace?: boolean; readonly monitors?: readonly Monitor[] } = {}): Promise<RunResult<R>> {
+  const t = decodeToken(token, prog);
+  return run(prog, {
+    seed: t.seed,
+    timing: t.timing,
+    queueFeeder: t.queueFeeder,
+    cpuCount: t.cpuCount,
+    maxSteps: t.maxSteps,
+    strategy: replayStrategy(t.schedule),
+    trace: options.trace ?? true,
+    ...(options.monitors === undefined ? {} : { monitors: options.monitors }),
+  });
+}
+
+async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stopOnFailure: boolean): Promise<ExploreReport> {
+  const source = options.strategy ?? random();
+  const exhaustiveLike = source.complete !== undefined && source.name.startsWith('exhaustive');
+  const budget = options.budget ?? {};
+  const maxExecutions = budget.executions ?? (exhaustiveLike ? Infinity : 1000);
+  const maxSteps = budget.steps ?? Infinity;
+  const maxTime = budget.timeMs ?? Infinity;
+  const runOptions = options.run ?? {};
+  const monitors = options.monitors ?? [];
+  const shard = options.shard ?? { index: 0, count: 1 };
+  validateShard(shard);
+  const outcomeOf = options.outcome ?? defaultOutcome;
+  const counts = new Map<string, { count: number; token: string }>();
+
+  // Generator-only programs run synchronously: no promise per execution.
+  const sync = isGeneratorOnly(prog, runOptions);
+  const once = async (strategy: Strategy, seed: string | number | undefined, trace: boolean): Promise<RunResult<R>> => {
+    const opts: RunOptions = {
+      ...runOptions,
+      ...(seed === undefined ? {} : { seed }),
+      strategy,
+      monitors,
+      trace,
+    };
+    return sync ? runSync(prog, opts) : run(prog, opts);
+  };
+
+  const started = performance.now();
+  let executions = 0;
+  let index = 0;
+  let steps = 0;
+  let failed: { result: RunResult<R>; kind: Failure['kind']; message: string } | null = null;
+  let stoppedBy: ExploreReport['stats']['stoppedBy'] = 'exhausted';
+  let lastYield = started;
+  for (;;) {
+    // Synchronous runs never give the event loop a turn; let timers and I/O (a test
+    // runner's heartbeat) through every few dozen milliseconds.
+    if (performance.now() - lastYield > 50) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
+    if (executions >= maxExecutions) {
+      stoppedBy = 'executions';
+      break;
+    }
+    if (steps >= maxSteps) {
+      stoppedBy = 'steps';
+      break;
+    }
+    if (performance.now() - started >= maxTime) {
+      stoppedBy = 'time';
+      break;
+    }
+    const i = index++;
+    const exec = source.next(i);
+    if (exec === null) {
+      stoppedBy = source.complete === true ? 'complete' : 'exhausted';
+      break;
+    }
+    if (shard.count > 1 && !exhaustiveLike && i % shard.count !== shard.index) continue;
+    const result = await once(exec.strategy, exec.seed, false);
+    source.finished?.(result);
+    if (source.isArtefact?.(result) === true) continue;
+    if (result.status === 'error' && result.error instanceof SimulationError && result.error.code !== 'REPLAY_DIVERGED') {
+      // Misuse of the simulator is a bug in the test: report it as is, at once.
+      throw result.error;
+    }
+    executions++;
+    steps += result.steps;
+    const key = outcomeOf(result);
+    const entry = counts.get(key);
+    if (entry === undefined) counts.set(key, { count: 1, token: encodeToken(result, prog, runOptions) });
+    else entry.count++;
+    const verdict = judge(result, options.property);
+    if (verdict !== null && failed === null) {
+      failed = { result, ...verdict };
+      if (stopOnFailure) {
+        stoppedBy = 'failure';
+        break;
+      }
+    }
+  }
+  const elapsedMs = performance.now() - started;
+
+  let failure: Failure | undefined;
+  if (failed !== null) failure = await minimise(prog, failed, options, once);
+  const complete = source.complete === true && stoppedBy !== 'failure' && (stoppedBy === 'complete' || stoppedBy === 'exhausted');
+  const pruned = source.pruned ?? { redundant: 0, byBound: 0 };
+  const outcomes = [...counts].map(([key, v]) => ({ key, count: v.count, token: v.token })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+  return {
+    passed: failure === undefined,
+    strategy: source.name,
+    executions,
+    complete,
+    outcomes,
+    ...(failure === undefined ? {} : { failure }),
+    stats: {
+      steps,
+      elapsedMs,
+      executionsPerSecond: elapsedMs > 0 ? (executions * 1000) / elapsedMs : executions,
+      redundant: pruned.redundant,
+      boundPruned: pruned.byBound,
+      stoppedBy: complete ? 'complete' : stoppedBy,
+    },
+    summary: summarise(source, executions, complete, pruned.byBound, failure, outcomes.length, stoppedBy, options.property !== undefined),
+  };
+}
+
+/**
+ * Probe once, without counting: does every process of this program run as a
+ * generator? (A program whose async processes appear only under some schedules is
+ * caught too: runSync then fails with ASYNC_IN_SYNC_RUN, reported as misuse.)
+ */
+function isGeneratorOnly(prog: Program, runOptions: ExploreRunOptions): boolean {
+  const probe = runSync(prog, { ...runOptions, strategy: { name: 'probe', choose: () => 0 } });
+  return !(probe.status === 'error' && probe.error instanceof SimulationError && probe.error.code === 'ASYNC_IN_SYNC_RUN');
+}
+
+function judge<R>(r: RunResult<R>, property: ExploreOptions<R>['property']): { kind: Failure['kind']; message: string } | null {
+  if (r.status !== 'ok') return { kind: r.status, message: r.message };
+  if (property === undefined) return null;
+  const v = property(r);
+  if (v === false) return { kind: 'property', message: 'the property returned false' };
+  if (typeof v === 'string') return { kind: 'property', message: v };
+  return null;
+}
+
+function defaultOutcome(r: RunResult): string {
+  if (r.status !== 'ok') return `${r.status}: ${r.message.split('\n')[0]}`;
+  if (r.value !== undefined) return `ok ${stableStringify(r.value)}`;
+  const lines = r.stdout.trimEnd().split('\n');
+  return `ok ${JSON.stringify(lines[lines.length - 1] ?? '')}`;
+}
+
+async function minimise<R>(
+  prog: Program<R>,
+  failed: { result: RunResult<R>; kind: Failure['kind']; message: string },
+  options: ExploreOptions<R>,
+  once: (s: Strategy, seed: string | number | undefined, trace: boolean) => Promise<RunResult<R>>,
+): Promise<Failure> {
+  const seed = failed.result.seed;
+  const attempt = async (pids: readonly number[]): Promise<Shrunk | null> => {
+    const strategy = lenientStrategy(pids);
+    const r = await once(strategy, seed, false);
+    const v = judge(r, options.property);
+    return v !== null && v.kind === failed.kind ? { result: r, preemptions: strategy.preemptions() } : null;
+  };
+  const start = await attempt(failed.result.schedule.toArray());
+  let best: Shrunk = start ?? { result: failed.result, preemptions: Infinity };
+  if (start !== null && options.shrink !== false) best = await shrinkSchedule(best, attempt);
+  // Re-run the chosen schedule exactly, with its trace, for the report.
+  const final = await once(replayStrategy(best.result.schedule), seed, true);
+  const verdict = judge(final, options.property) ?? { kind: failed.kind, message: failed.message };
+  const runOptions = options.run ?? {};
+  return {
+    kind: verdict.kind,
+    message: verdict.message,
+    token: encodeToken(final, prog, runOptions),
+    seed,
+    schedule: final.schedule.toArray(),
+    preemptions: Number.isFinite(best.preemptions) ? best.preemptions : countPreemptions(final),
+    steps: final.steps,
+    result: final,
+    traceTable: final.trace === undefined ? '' : formatTrace(final.trace, final.processes),
+  };
+}
+
+/** Preemptions in a recorded run: choices that switched away from a process that could continue. */
+function countPreemptions(r: RunResult): number {
+  const pids = r.schedule.toArray();
+  let n = 0;
+  for (let i = 1; i < pids.length; i++) if (pids[i] !== pids[i - 1]) n++;
+  return n;
+}
+
+function summarise(
+  source: ExplorationStrategy,
+  executions: number,
+  complete: boolean,
+  boundPruned: number,
+  failure: Failure | undefined,
+  outcomes: number,
+  stoppedBy: string,
+  hasProperty: boolean,
+): string {
+  const strategy = source.name;
+  const what = hasProperty ? 'the property holds' : 'every run ended ok';
+  if (failure !== undefined) {
+    return (
+      `${strategy}: failed after ${executions} execution(s): ${failure.kind}: ${failure.message.split('\n')[0]}\n` +
+      `  minimised to ${failure.preemptions} preemption(s), ${failure.steps} steps; replay with: ${failure.token}`
+    );
+  }
+  if (complete && source.preemptionBound !== undefined) {
+    return (
+      `${strategy}: all ${executions} distinct executions with at most ${source.preemptionBound} preemption(s) explored; ${what} in every one; ` +
+      `${outcomes} distinct outcome(s). Executions needing more preemptions were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}: not a proof.`
+    );
+  }
+  if (complete) {
+    return `${strategy}: all ${executions} distinct executions explored (complete up to partial-order equivalence); ${what} in every one; ${outcomes} distinct outcome(s).`;
+  }
+  const bound = boundPruned > 0 ? `; the preemption bound cut off ${boundPruned} alternative(s), so this is not a proof` : '';
+  return `${strategy}: ${executions} execution(s), no failure (stopped by ${stoppedBy}${bound}); ${outcomes} distinct outcome(s). This is evidence, not a proof.`;
+}
+
+function validateShard(s: { readonly index: number; readonly count: number }): void {
+  if (!Number.isInteger(s.count) || s.count < 1 || !Number.isInteger(s.index) || s.index < 0 || s.index >= s.count) {
+    throw new SimulationError(
+      'INVALID_OPTION',
+      `explore(program, { shard }): shard must be { index, count } with 0 <= index < count, got ${JSON.stringify(s)}.\n` +
+        '  How to fix: for CI job i of n (1-based) pass { index: i - 1, count: n }.',
+    );
+  }
+}

@@ -1,0 +1,137 @@
+import { Schedule, SimulationError, type Program, type RunOptions, type RunResult } from '@interleave/core';
+
+/** What a replay token carries: enough to re-run one execution exactly. */
+export interface TokenContents {
+  /** Name of the program it was recorded from (checked by hash on replay). */
+  readonly program: string;
+  readonly seed: string;
+  readonly timing: 'timed' | 'untimed';
+  readonly queueFeeder: boolean;
+  readonly cpuCount: number;
+  readonly maxSteps: number;
+  readonly schedule: Schedule;
+}
+
+const PREFIX = 'il1.';
+
+/**
+ * Encode a run as a replay token: `il1.` + base64url of the program's name hash, the
+ * options that shape a run, the seed, the schedule, and a checksum. Short, printable,
+ * versioned and self-checking.
+ *
+ * @example
+ * ```ts
+ * const token = encodeToken(result, program, options); // 'il1.AbC…'
+ * const again = await replay(program, token);
+ * ```
+ */
+export function encodeToken(result: RunResult, prog: Program, options: RunOptions = {}): string {
+  return encodeContents({
+    program: prog.name,
+    seed: result.seed,
+    timing: result.timing,
+    queueFeeder: options.queueFeeder ?? true,
+    cpuCount: options.cpuCount ?? 4,
+    maxSteps: options.maxSteps ?? 1_000_000,
+    schedule: result.schedule,
+  });
+}
+
+/** @internal */
+export function encodeContents(c: TokenContents): string {
+  const out: number[] = [];
+  pushU32(out, fnv1a(utf8(c.program)));
+  out.push((c.timing === 'untimed' ? 1 : 0) | (c.queueFeeder ? 0 : 2));
+  pushVarint(out, c.cpuCount);
+  pushVarint(out, c.maxSteps);
+  const seed = utf8(c.seed);
+  pushVarint(out, seed.length);
+  out.push(...seed);
+  out.push(...c.schedule.toBytes());
+  pushU32(out, fnv1a(Uint8Array.from(out)));
+  return PREFIX + Buffer.from(Uint8Array.from(out)).toString('base64url');
+}
+
+/**
+ * Decode and check a token for `prog`. Throws a SimulationError (code
+ * `BAD_TOKEN`) saying what is wrong: not a token, another version, corrupted, or
+ * recorded from another program.
+ */
+export function decodeToken(token: string, prog: Program): Omit<TokenContents, 'program'> {
+  const bad = (what: string): SimulationError =>
+    new SimulationError(
+      'BAD_TOKEN',
+      `replay(${prog.name}, token): ${what}\n  How to fix: paste the whole token exactly as the failure report printed it (it starts with "${PREFIX}").`,
+    );
+  if (typeof token !== 'string') throw bad(`expected a string token, got ${typeof token}.`);
+  const version = /^il(\d+)\./.exec(token);
+  if (version !== null && version[1] !== '1') {
+    throw bad(`this token has format version ${version[1]}, but this version of Interleave reads version 1.`);
+  }
+  if (!token.startsWith(PREFIX) || !/^[A-Za-z0-9_-]+$/.test(token.slice(PREFIX.length))) {
+    throw bad(`"${token.length > 40 ? token.slice(0, 40) + '…' : token}" is not a replay token (expected ${PREFIX} followed by base64url).`);
+  }
+  const bytes = Uint8Array.from(Buffer.from(token.slice(PREFIX.length), 'base64url'));
+  if (bytes.length < 12) throw bad('the token is truncated.');
+  const body = bytes.subarray(0, bytes.length - 4);
+  if (readU32(bytes, bytes.length - 4) !== fnv1a(body)) throw bad('the token is corrupted (its checksum does not match); part of it was lost or changed.');
+  if (readU32(body, 0) !== fnv1a(utf8(prog.name))) {
+    throw bad(`the token was recorded from another program, not "${prog.name}" (program names differ).`);
+  }
+  let at = 4;
+  const flags = body[at++]!;
+  const varint = (): number => {
+    let v = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      if (at >= body.length) throw bad('the token is truncated.');
+      byte = body[at++]!;
+      v += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return v;
+  };
+  const cpuCount = varint();
+  const maxSteps = varint();
+  const seedLength = varint();
+  if (at + seedLength > body.length) throw bad('the token is truncated.');
+  const seed = Buffer.from(body.subarray(at, at + seedLength)).toString('utf8');
+  at += seedLength;
+  let schedule: Schedule;
+  try {
+    schedule = Schedule.fromBytes(body.subarray(at));
+  } catch {
+    throw bad('the token is truncated.');
+  }
+  return { seed, timing: flags & 1 ? 'untimed' : 'timed', queueFeeder: (flags & 2) === 0, cpuCount, maxSteps, schedule };
+}
+
+function utf8(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s, 'utf8'));
+}
+
+function fnv1a(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (const b of bytes) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+function pushU32(out: number[], v: number): void {
+  out.push(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+function pushVarint(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}

@@ -1,0 +1,201 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { program, type Event, type Lock, type Op, type Queue, type World } from '@interleave/core';
+import { exhaustive, explore } from '../src/index.js';
+
+const untimed = { timing: 'untimed' } as const;
+
+/** One writer and n readers of one Event: every reader sees it set or not — 2^n traces. */
+function writerReaders(n: number) {
+  return program(
+    function* ({ mp }: World) {
+      const e = mp.Event();
+      const seen: string[] = [];
+      function* writer(ev: Event): Generator<Op<unknown>, void, unknown> {
+        yield* ev.set();
+      }
+      function* reader(ev: Event, k: number): Generator<Op<unknown>, void, unknown> {
+        seen[k] = (yield* ev.isSet()) ? '1' : '0';
+      }
+      const ps = [mp.Process({ target: writer, args: [e] })];
+      for (let k = 0; k < n; k++) ps.push(mp.Process({ target: reader, args: [e, k] }));
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+      return seen.join('');
+    },
+    { name: `writer+${n}-readers` },
+  );
+}
+
+/** n processes each setting its own Event: nothing depends on anything — one trace. */
+function disjointWriters(n: number) {
+  return program(
+    function* ({ mp }: World) {
+      const events = Array.from({ length: n }, () => mp.Event());
+      function* writer(ev: Event): Generator<Op<unknown>, void, unknown> {
+        yield* ev.set();
+      }
+      const ps = events.map((ev) => mp.Process({ target: writer, args: [ev] }));
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+    },
+    { name: `disjoint-${n}` },
+  );
+}
+
+describe('exhaustive exploration with partial-order reduction', () => {
+  it.each([1, 2, 3, 4, 5])('one writer and %i readers give exactly 2^n executions, each a different outcome', async (n) => {
+    const r = await explore(writerReaders(n), { strategy: exhaustive(), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(r.executions).toBe(2 ** n);
+    expect(r.outcomes).toHaveLength(2 ** n);
+    expect(r.summary).toContain(`all ${2 ** n} distinct executions explored`);
+  });
+
+  it.each([1, 2, 4, 6])('%i processes writing disjoint objects give exactly 1 execution', async (n) => {
+    const r = await explore(disjointWriters(n), { strategy: exhaustive(), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(r.executions).toBe(1);
+  });
+
+  it('without reduction explores every interleaving (many more executions, same outcomes)', async () => {
+    const reduced = await explore(writerReaders(2), { strategy: exhaustive(), run: untimed });
+    const full = await explore(writerReaders(2), { strategy: exhaustive({ reduction: false }), run: untimed });
+    expect(full.complete).toBe(true);
+    expect(full.executions).toBeGreaterThan(reduced.executions);
+    expect(new Set(full.outcomes.map((o) => o.key))).toEqual(new Set(reduced.outcomes.map((o) => o.key)));
+  });
+
+  it('finds the lost wakeup of a Condition notified before the waiter waits', async () => {
+    const lostWakeup = program(
+      function* ({ mp }: World) {
+        const cond = mp.Condition(mp.Lock());
+        function* waiter(): Generator<Op<unknown>, void, unknown> {
+          yield* cond.acquire();
+          yield* cond.wait();
+          yield* cond.release();
+        }
+        function* notifier(): Generator<Op<unknown>, void, unknown> {
+          yield* cond.acquire();
+          yield* cond.notify();
+          yield* cond.release();
+        }
+        const ps = [mp.Process({ target: waiter }), mp.Process({ target: notifier })];
+        for (const p of ps) yield* p.start();
+        for (const p of ps) yield* p.join();
+      },
+      { name: 'lost-wakeup' },
+    );
+    const r = await explore(lostWakeup, { strategy: exhaustive(), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(r.outcomes.map((o) => (o.key.startsWith('deadlock') ? 'deadlock' : o.key.split(' ')[0])).sort()).toEqual(['deadlock', 'ok']);
+  });
+
+  it('a preemption bound of 0 runs only non-preemptive executions and says it is not a proof', async () => {
+    // The readers are two processes, each needing a preemption of the other to read
+    // before the write; without preemptions only the orders chosen when a process
+    // blocks or ends remain.
+    const r = await explore(writerReaders(3), { strategy: exhaustive({ preemptionBound: 0 }), run: untimed });
+    const full = await explore(writerReaders(3), { strategy: exhaustive(), run: untimed });
+    expect(r.executions).toBeLessThanOrEqual(full.executions);
+    expect(r.executions).toBeGreaterThan(1);
+    expect(r.summary).toContain('at most 0 preemption(s)');
+    expect(r.summary).toContain('not a proof');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Soundness: reduction must not lose any outcome. Small random programs over locks,
+// events and a queue, explored with and without reduction, reach the same outcomes.
+
+type Step =
+  | { readonly kind: 'locked'; readonly lock: number; readonly inner: 'set' | 'clear' | 'read'; readonly event: number }
+  | { readonly kind: 'set' | 'clear' | 'read'; readonly event: number }
+  | { readonly kind: 'put'; readonly value: number }
+  | { readonly kind: 'get' }
+  | { readonly kind: 'tryLock'; readonly lock: number };
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('locked' as const), lock: fc.nat(1), inner: fc.constantFrom('set' as const, 'clear' as const, 'read' as const), event: fc.nat(1) }),
+  fc.record({ kind: fc.constantFrom('set' as const, 'clear' as const, 'read' as const), event: fc.nat(1) }),
+  fc.record({ kind: fc.constant('put' as const), value: fc.nat(9) }),
+  fc.record({ kind: fc.constant('get' as const) }),
+  fc.record({ kind: fc.constant('tryLock' as const), lock: fc.nat(1) }),
+);
+const programArb = fc.oneof(
+  fc.array(fc.array(stepArb, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 2 }),
+  fc.array(fc.array(stepArb, { minLength: 1, maxLength: 1 }), { minLength: 3, maxLength: 3 }),
+);
+
+function build(spec: readonly (readonly Step[])[]) {
+  return program(
+    function* ({ mp }: World) {
+      const locks = [mp.Lock(), mp.Lock()];
+      const events = [mp.Event(), mp.Event()];
+      const q = mp.Queue<number>();
+      const logs: string[][] = spec.map(() => []);
+      function* event(log: string[], inner: 'set' | 'clear' | 'read', e: Event): Generator<Op<unknown>, void, unknown> {
+        if (inner === 'set') yield* e.set();
+        else if (inner === 'clear') yield* e.clear();
+        else log.push(String(yield* e.isSet()));
+      }
+      function* body(steps: readonly Step[], log: string[], ls: Lock[], es: Event[], queue: Queue<number>): Generator<Op<unknown>, void, unknown> {
+        for (const s of steps) {
+          switch (s.kind) {
+            case 'locked':
+              yield* ls[s.lock]!.acquire();
+              yield* event(log, s.inner, es[s.event]!);
+              yield* ls[s.lock]!.release();
+              break;
+            case 'put':
+              yield* queue.put(s.value);
+              break;
+            case 'get':
+              try {
+                log.push(String(yield* queue.getNowait()));
+              } catch {
+                log.push('empty');
+              }
+              break;
+            case 'tryLock': {
+              const got = yield* ls[s.lock]!.acquire(false);
+              log.push(`try:${got}`);
+              if (got) yield* ls[s.lock]!.release();
+              break;
+            }
+            default:
+              yield* event(log, s.kind, es[s.event]!);
+          }
+        }
+      }
+      const ps = spec.map((steps, i) => mp.Process({ target: body, args: [steps, logs[i]!, locks, events, q] }));
+      for (const p of ps) yield* p.start();
+      // No joins: the main process's exit waits for its children (fewer steps to interleave).
+      return logs;
+    },
+    { name: 'random-program' },
+  );
+}
+
+describe('soundness of the reduction', () => {
+  it('reaches exactly the outcomes of unreduced search, for random small programs', async () => {
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(programArb, async (spec) => {
+        const prog = build(spec);
+        // The outcome is read when the run ends, after every child has logged.
+        const outcome = (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`;
+        const run = { timing: 'untimed', queueFeeder: false } as const;
+        const reduced = await explore(prog, { strategy: exhaustive(), run, outcome });
+        const full = await explore(prog, { strategy: exhaustive({ reduction: false }), run, outcome, budget: { executions: 5_000 } });
+        fc.pre(full.complete); // the unreduced baseline must finish for the comparison to mean anything
+        expect(reduced.complete).toBe(true);
+        expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(full.outcomes.map((o) => o.key)));
+        expect(reduced.executions).toBeLessThanOrEqual(full.executions);
+        compared++;
+      }),
+      { numRuns: 30, seed: 20261128 },
+    );
+    expect(compared).toBe(30); // every generated program was small enough to compare
+  });
+});
