@@ -99,7 +99,7 @@ export class Kernel implements ChoiceContext {
   private onFinish: ((o: Outcome) => void) | null = null;
   private mainValue: unknown = undefined;
   private messages = 0;
-  private readonly kernelRng: Rng;
+  private kernelRng: Rng | null = null;
   private readonly observer: StepObserver | null;
   private readonly monitorCtx: MonitorContext;
 
@@ -107,7 +107,6 @@ export class Kernel implements ChoiceContext {
     this.config = config;
     this.observed = config.trace || config.monitors.length > 0;
     this.events = config.trace ? [] : null;
-    this.kernelRng = createRng(subSeed(config.seed, 'kernel'));
     this.observer = config.strategy.observer ?? null;
     this.monitorCtx = {
       fail: (message: string) => {
@@ -156,7 +155,7 @@ export class Kernel implements ChoiceContext {
 
   /** A process's private random stream: its draws never shift another's. */
   rngOf(p: SimProcess | null): Rng {
-    if (p === null) return this.kernelRng;
+    if (p === null) return (this.kernelRng ??= createRng(subSeed(this.config.seed, 'kernel')));
     return (p.rng ??= createRng(subSeed(this.config.seed, `random/${p.pid}`)));
   }
 
@@ -690,13 +689,7 @@ function staleObject(api: string): SimulationError {
 }
 
 function isGenerator(v: unknown): v is Generator<unknown, unknown, unknown> {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as Generator).next === 'function' &&
-    typeof (v as Generator).throw === 'function' &&
-    typeof (v as Generator)[Symbol.iterator] === 'function'
-  );
+  return typeof v === 'object' && v !== null && (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Generator';
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

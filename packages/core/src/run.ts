@@ -1,3 +1,4 @@
+import { show } from './args.js';
 import { misuse } from './errors.js';
 import { Kernel, type BlockedProcess, type KernelConfig, type Outcome, type OutputLine } from './kernel.js';
 import type { Monitor } from './monitor.js';
@@ -7,6 +8,7 @@ import type { Schedule } from './schedule.js';
 import { randomStrategy, type Strategy } from './strategy.js';
 import type { TraceEvent } from './trace.js';
 import { createWorld, type World } from './world.js';
+import { checkInitialFiles, type InitialFiles } from './primitives/files.js';
 
 /** The body of a program: the main process's code. Async or generator function. */
 export type ProgramBody<R> = (world: World) => Promise<R> | Generator<Op<unknown>, R, unknown> | R;
@@ -19,11 +21,14 @@ export interface Program<R = unknown> {
   readonly name: string;
   /** @internal */
   readonly body: ProgramBody<R>;
+  /** The files on the simulated disk (`fs`) when each run starts: path → text. */
+  readonly files?: InitialFiles;
 }
 
 /**
  * Define a program. The body is the main process (Python's `if __name__ == '__main__':`
- * block); it receives the simulated modules `mp`, `time`, `random`, `os` and `print`.
+ * block); it receives the simulated modules `mp`, `time`, `random`, `os`, `print` and
+ * `fs`. `options.files` puts files on the simulated disk at the start of every run.
  *
  * @example
  * ```ts
@@ -36,11 +41,13 @@ export interface Program<R = unknown> {
  * r.stdout; // 'child 1001\n'
  * ```
  */
-export function program<R>(body: ProgramBody<R>, options: { readonly name?: string } = {}): Program<R> {
+export function program<R>(body: ProgramBody<R>, options: { readonly name?: string; readonly files?: InitialFiles } = {}): Program<R> {
   if (typeof body !== 'function') {
     throw misuse('INVALID_ARGUMENT', 'program(body): body must be a function.', 'pass an async function or a generator function: program(async ({ mp, print }) => { ... }).');
   }
-  return { name: options.name ?? (body.name || 'program'), body };
+  const name = options.name ?? (body.name || 'program');
+  // Checked and frozen once: every run starts from the same disk.
+  return options.files === undefined ? { name, body } : { name, body, files: checkInitialFiles(options.files) };
 }
 
 /** Options of {@link run}. Same program + same options = the same run, byte for byte. */
@@ -178,15 +185,20 @@ export function runSync<R>(prog: Program<R>, options: RunOptions = {}): RunResul
 function launch<R>(prog: Program<R>, options: RunOptions, done: (r: RunResult<R>) => void): Kernel {
   const config = resolveOptions(options);
   const k = new Kernel(config);
-  const world = createWorld(k);
+  const world = createWorld(k, prog.files);
   const mainHandle = new Process(k, null, { target: () => prog.body(world), name: 'MainProcess' }, true);
   const main = mainHandle.createMainState();
   k.start(main, (o) => done(assemble<R>(prog, k, o)));
   return k;
 }
 
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['seed', 'strategy', 'timing', 'maxSteps', 'trace', 'monitors', 'cpuCount', 'patchGlobals', 'queueFeeder']);
+
 function resolveOptions(o: RunOptions): KernelConfig {
-  const known = new Set(['seed', 'strategy', 'timing', 'maxSteps', 'trace', 'monitors', 'cpuCount', 'patchGlobals', 'queueFeeder']);
+  if (typeof o !== 'object' || o === null) {
+    throw misuse('INVALID_OPTION', `run(program, options): options must be an object, got ${show(o)}.`, 'pass e.g. `{ seed: 42 }`, or omit the options.');
+  }
+  const known = KNOWN_OPTIONS;
   for (const key of Object.keys(o)) {
     if (!known.has(key)) {
       throw misuse('INVALID_OPTION', `run(program, options): unknown option "${key}".`, `use only ${[...known].join(', ')}.`);
@@ -194,7 +206,7 @@ function resolveOptions(o: RunOptions): KernelConfig {
   }
   const seed = o.seed ?? 0;
   if (typeof seed !== 'string' && !(typeof seed === 'number' && Number.isFinite(seed))) {
-    throw misuse('INVALID_OPTION', `run(program, options): seed must be a string or a finite number, got ${String(seed)}.`, 'pass e.g. `{ seed: 42 }`.');
+    throw misuse('INVALID_OPTION', `run(program, options): seed must be a string or a finite number, got ${show(seed)}.`, 'pass e.g. `{ seed: 42 }`.');
   }
   const timing = o.timing ?? 'timed';
   if (timing !== 'timed' && timing !== 'untimed') {
@@ -212,12 +224,21 @@ function resolveOptions(o: RunOptions): KernelConfig {
   if (typeof strategy.choose !== 'function') {
     throw misuse('INVALID_OPTION', 'run(program, options): strategy must have a choose(enabled, ctx) method.', 'pass a Strategy, e.g. randomStrategy(seed).');
   }
+  const monitors = o.monitors ?? [];
+  if (!Array.isArray(monitors) || !monitors.every((m: Partial<Monitor> | null) => typeof m?.onEvent === 'function')) {
+    throw misuse('INVALID_OPTION', 'run(program, options): monitors must be an array of monitors, each with an onEvent(event, ctx) method.', 'pass e.g. `{ monitors: [always(...)] }`, or omit the option.');
+  }
+  for (const key of ['trace', 'patchGlobals', 'queueFeeder'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw misuse('INVALID_OPTION', `run(program, options): ${key} must be true or false, got ${show(o[key])}.`, `pass \`{ ${key}: true }\` or \`{ ${key}: false }\`, or omit it.`);
+    }
+  }
   return {
     seed: String(seed),
     strategy,
     timed: timing === 'timed',
     maxSteps,
-    monitors: o.monitors ?? [],
+    monitors,
     trace: o.trace ?? false,
     cpuCount,
     patchGlobals: o.patchGlobals ?? true,

@@ -14,9 +14,12 @@ import { Semaphore } from './primitives/semaphore.js';
 import { JoinableQueue, Queue, SimpleQueue } from './primitives/queue.js';
 import type { Connection} from './primitives/pipe.js';
 import { createPipe } from './primitives/pipe.js';
+import { SyncManager } from './primitives/manager.js';
+import { createSharedCtypes, type SharedCtypes } from './primitives/value.js';
+import { FileSystem, type InitialFiles } from './primitives/files.js';
 
-/** Python's `multiprocessing` module, simulated. */
-export interface Mp {
+/** Python's `multiprocessing` module, simulated. `Value`, `Array`, `RawValue`, `RawArray`: see {@link SharedCtypes}. */
+export interface Mp extends SharedCtypes {
   /** `Process(target=, args=, name=, daemon=)`; call `start()` on the result. */
   Process<A extends readonly unknown[]>(options: ProcessOptions<A>): Process;
   Lock(): Lock;
@@ -36,6 +39,11 @@ export interface Mp {
   SimpleQueue<T = unknown>(): SimpleQueue<T>;
   /** `Pipe(duplex=True)`: two connected ends. */
   Pipe<T = unknown>(duplex?: boolean): [Connection<T>, Connection<T>];
+  /**
+   * `Manager()`: shared dicts, lists, Namespaces, Values, locks, events and queues
+   * behind proxies; each proxy call is one atomic step (see docs/manager.md).
+   */
+  Manager(): SyncManager;
   /** `current_process()` */
   currentProcess(): Process;
   /** `parent_process()`: null in the main process. */
@@ -87,10 +95,12 @@ export interface World {
   readonly os: Os;
   /** `print(*values)`: an operation; values are formatted as Python's `str()` would. */
   readonly print: (...values: unknown[]) => Op<void>;
+  /** The simulated disk, shared by every process of the run; starts with the program's `files`. */
+  readonly fs: FileSystem;
 }
 
 /** Build the modules of one run. Every function acts for the process running now. */
-export function createWorld(k: Kernel): World {
+export function createWorld(k: Kernel, files?: InitialFiles): World {
   const clock = new Clock(k);
   const stdout = new Stdout(k);
   const current = (api: string) => k.requireCurrent(api);
@@ -115,6 +125,8 @@ export function createWorld(k: Kernel): World {
     JoinableQueue: <T>(maxsize = 0) => (current('mp.JoinableQueue()'), new JoinableQueue<T>(k, maxsize)),
     SimpleQueue: <T>() => (current('mp.SimpleQueue()'), new SimpleQueue<T>(k)),
     Pipe: <T>(duplex = true) => createPipe<T>(k, current('mp.Pipe()').owner, boolArg('mp.Pipe(duplex)', 'duplex', duplex)),
+    Manager: () => (current('mp.Manager()'), new SyncManager(k)),
+    ...createSharedCtypes(k, current),
     currentProcess: () => handleOf(current('mp.currentProcess()').owner),
     parentProcess: () => {
       const parent = current('mp.parentProcess()').owner.parent;
@@ -171,7 +183,7 @@ export function createWorld(k: Kernel): World {
 
   const print = (...values: unknown[]): Op<void> => (current('print()'), stdout.print(values));
 
-  return { mp, time, random, os, print };
+  return { mp, time, random, os, print, fs: new FileSystem(k, files) };
 }
 
 /** A process's user-facing handle (threads answer with their owner's). */

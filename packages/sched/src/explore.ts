@@ -12,7 +12,7 @@ import {
 } from '@interleave/core';
 import { replayStrategy } from './replay.js';
 import { lenientStrategy, shrinkSchedule, type Shrunk } from './shrink.js';
-import { random, type ExplorationStrategy } from './strategies.js';
+import { exhaustive, random, type ExplorationStrategy } from './strategies.js';
 import { decodeToken, encodeToken } from './token.js';
 
 /** Options that shape each run of an exploration (everything but the schedule). */
@@ -139,16 +139,27 @@ export async function check<R>(prog: Program<R>, options: ExploreOptions<R> = {}
  */
 export async function replay<R>(prog: Program<R>, token: string, options: { readonly trace?: boolean; readonly monitors?: readonly Monitor[] } = {}): Promise<RunResult<R>> {
   const t = decodeToken(token, prog);
-  return run(prog, {
+  const strategy = replayStrategy(t.schedule);
+  const result = await run(prog, {
     seed: t.seed,
     timing: t.timing,
     queueFeeder: t.queueFeeder,
     cpuCount: t.cpuCount,
     maxSteps: t.maxSteps,
-    strategy: replayStrategy(t.schedule),
+    strategy,
     trace: options.trace ?? true,
     ...(options.monitors === undefined ? {} : { monitors: options.monitors }),
   });
+  const unused = strategy.unused();
+  if (unused > 0 && result.status !== 'error') {
+    throw new SimulationError(
+      'REPLAY_DIVERGED',
+      `replay(${prog.name}, token): the run ended at step ${result.steps} with ${unused} of the token's ${t.schedule.length} choices unused, ` +
+        'so it is not the execution the token recorded.\n' +
+        '  How to fix: replay with the same program (and version of it) that produced the token.',
+    );
+  }
+  return result;
 }
 
 async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stopOnFailure: boolean): Promise<ExploreReport> {
@@ -300,7 +311,24 @@ async function minimise<R>(
   };
   const start = await attempt(failed.result.schedule.toArray());
   let best: Shrunk = start ?? { result: failed.result, preemptions: Infinity };
-  if (start !== null && options.shrink !== false) best = await shrinkSchedule(best, attempt);
+  if (start !== null && options.shrink !== false) {
+    // Fewest preemptions first: iterative context bounding (as CHESS does) — the
+    // bounded exhaustive search with 0, 1, 2… preemptions, each within a small budget.
+    for (let bound = 0; bound < best.preemptions; bound++) {
+      const bounded = await exploreWith(
+        prog,
+        { ...options, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget: { executions: 2000 }, run: { ...options.run, seed } },
+        true,
+      );
+      const found = bounded.failure;
+      if (found !== undefined && found.kind === failed.kind) {
+        const c = await attempt(found.schedule);
+        if (c !== null && c.preemptions < best.preemptions) best = c;
+        break;
+      }
+    }
+    best = await shrinkSchedule(best, attempt);
+  }
   // Re-run the chosen schedule exactly, with its trace, for the report.
   const final = await once(replayStrategy(best.result.schedule), seed, true);
   const verdict = judge(final, options.property) ?? { kind: failed.kind, message: failed.message };

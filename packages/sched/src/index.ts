@@ -13,3 +13,5 @@ export type { TokenContents } from './token.js';
 export { replayStrategy } from './replay.js';
 export { roundRobinStrategy } from './baseline.js';
 export { lenientStrategy } from './shrink.js';
+export { schedules, ScheduleChoices } from './arbitrary.js';
+export type { ScheduleArbitraryOptions } from './arbitrary.js';

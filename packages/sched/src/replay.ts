@@ -14,11 +14,13 @@ import { SimulationError, type Strategy } from '@interleave/core';
  * again.stdout === first.stdout; // true
  * ```
  */
-export function replayStrategy(schedule: Iterable<number>): Strategy {
+export function replayStrategy(schedule: Iterable<number>): Strategy & { readonly unused: () => number } {
   const pids = [...schedule];
   let at = 0;
   return {
     name: 'replay',
+    /** Recorded choices the run did not reach: more than 0 means it ended early (diverged). */
+    unused: () => pids.length - at,
     choose(enabled, ctx) {
       const pid = pids[at];
       if (pid === undefined) {

@@ -60,9 +60,39 @@ export class Stdout extends SimObject {
   ready(): boolean {
     return true;
   }
+  /**
+   * @internal Printing writes stdout and reads every simulated object among the
+   * values (a Manager proxy prints its shared state at this step), so exploration
+   * must order it against writes of those objects. Objects stored inside a proxy
+   * are not followed.
+   */
+  override footprint(op: Op<unknown>): readonly Footprint[] {
+    const fp: Footprint[] = [{ loc: this.id, write: true }];
+    for (const id of objectIds(op.args, new Set())) fp.push({ loc: id, write: false });
+    return fp;
+  }
   /** @internal */
   perform(op: Op<unknown>): unknown {
     this.kernel.write(op.proc, 'stdout', op.args.map((v) => formatPython(v, false)).join(' '));
     return undefined;
   }
+}
+
+/** Ids of the simulated objects in printed values, looking through arrays, Maps, Sets and plain objects. */
+function objectIds(values: Iterable<unknown>, seen: Set<unknown>): Set<string> {
+  const ids = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    seen.add(v);
+    if (v instanceof SimObject) ids.add(v.id);
+    else if (Array.isArray(v) || v instanceof Set) for (const x of v as Iterable<unknown>) visit(x);
+    else if (v instanceof Map) {
+      for (const [k, x] of v) {
+        visit(k);
+        visit(x);
+      }
+    } else for (const x of Object.values(v)) visit(x);
+  };
+  for (const v of values) visit(v);
+  return ids;
 }

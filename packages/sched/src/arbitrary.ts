@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import type { ProcessView, Strategy } from '@interleave/core';
+
+/**
+ * A schedule as fast-check sees it: at the k-th choice, 0 means "keep running the
+ * process that took the last step" (no preemption) and c > 0 means "switch to the
+ * ((c − 1) mod m)-th other runnable process". Past the end of the list every choice
+ * is 0. So fast-check's shrinking — shorter lists, smaller numbers — removes
+ * preemptions, and every value is a real execution.
+ */
+export class ScheduleChoices {
+  readonly choices: readonly number[];
+  constructor(choices: readonly number[]) {
+    this.choices = choices;
+  }
+
+  /** A fresh strategy following these choices (one per run). */
+  strategy(): Strategy {
+    const choices = this.choices;
+    let at = 0;
+    let last = -1;
+    return {
+      name: `schedule(${choices.join(',')})`,
+      choose(enabled: readonly ProcessView[]): number {
+        const c = choices[at++] ?? 0;
+        const current = enabled.findIndex((p) => p.pid === last);
+        if (c === 0) return current >= 0 ? current : 0;
+        const others = enabled.map((_, i) => i).filter((i) => i !== current);
+        return others[(c - 1) % others.length]!;
+      },
+      observer: {
+        beforeStep(p) {
+          last = p.pid;
+        },
+        ended() {},
+      },
+    };
+  }
+
+  toString(): string {
+    return `schedule([${this.choices.join(', ')}])`;
+  }
+
+  /** How fast-check prints a counterexample: paste it back as `new ScheduleChoices([...])`. */
+  [fc.toStringMethod](): string {
+    return this.toString();
+  }
+}
+
+/** Options of {@link schedules}. */
+export interface ScheduleArbitraryOptions {
+  /** Most choices recorded (later ones are 0). Default 50. */
+  readonly maxLength?: number;
+  /** Largest choice value: how far a switch may reach among the runnable processes. Default 8. */
+  readonly maxChoice?: number;
+  /** Relative weight of preemptive choices; low values keep schedules mostly sequential. Default: 1 in 4. */
+  readonly preemptionRate?: number;
+}
+
+/**
+ * A fast-check Arbitrary of schedules. Combine it with input arbitraries so a
+ * failure shrinks both the input and the schedule.
+ *
+ * @example
+ * ```ts
+ * await fc.assert(fc.asyncProperty(fc.nat(5), schedules(), async (n, s) => {
+ *   const r = await run(counter(n), { strategy: s.strategy() });
+ *   return r.status === 'ok' && r.value === n;
+ * }));
+ * ```
+ */
+export function schedules(options: ScheduleArbitraryOptions = {}): fc.Arbitrary<ScheduleChoices> {
+  const maxChoice = options.maxChoice ?? 8;
+  const rate = options.preemptionRate ?? 0.25;
+  const zeroWeight = Math.max(1, Math.round((1 - rate) * 100));
+  const switchWeight = Math.max(1, Math.round(rate * 100));
+  const choice = fc.oneof({ arbitrary: fc.constant(0), weight: zeroWeight }, { arbitrary: fc.integer({ min: 1, max: maxChoice }), weight: switchWeight });
+  return fc
+    .array(choice, { maxLength: options.maxLength ?? 50 })
+    .map(
+      (cs) => new ScheduleChoices(cs),
+      (v) => {
+        if (!(v instanceof ScheduleChoices)) throw new Error('not a ScheduleChoices');
+        return [...v.choices];
+      },
+    );
+}

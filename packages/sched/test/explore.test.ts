@@ -1,0 +1,198 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { program, run, SimulationError, type DictProxy, type Lock, type Op, type RunResult, type World } from '@interleave/core';
+import { check, decodeToken, exhaustive, explore, pct, random, replay, schedules, ScheduleChoices } from '../src/index.js';
+
+/** n processes each doing `d['count'] -= 1` (two steps) on a Manager dict; returns the final count. */
+function counter(n: number, locked: boolean) {
+  return program(
+    function* ({ mp }: World) {
+      const m = mp.Manager();
+      const d = m.dict<string, number>({ count: n });
+      const lock = mp.Lock();
+      function* work(dic: DictProxy<string, number>, l: Lock): Generator<Op<unknown>, void, unknown> {
+        if (locked) yield* l.acquire();
+        yield* dic.update('count', (v) => v - 1);
+        if (locked) yield* l.release();
+      }
+      const ps = Array.from({ length: n }, () => mp.Process({ target: work, args: [d, lock] }));
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+      return yield* d.get('count');
+    },
+    { name: `counter-${n}${locked ? '-locked' : ''}` },
+  );
+}
+
+const toZero = (r: RunResult<number>): boolean | string =>
+  (r.status === 'ok' && r.value === 0) || `count ended at ${r.status === 'ok' ? r.value : r.status}, not 0: an update was lost`;
+const untimed = { timing: 'untimed' } as const;
+
+describe('hunting with random schedules', () => {
+  it('finds the lost update, minimises it, and the token replays it exactly', async () => {
+    const prog = counter(3, false);
+    const r = await check(prog, { strategy: random(), property: toZero, run: untimed });
+    expect(r.passed).toBe(false);
+    const f = r.failure!;
+    expect(f.kind).toBe('property');
+    expect(f.message).toMatch(/count ended at [12], not 0/);
+    expect(f.preemptions).toBe(1); // one context switch between a read and its write suffices
+    expect(f.token).toMatch(/^il1\.[A-Za-z0-9_-]+$/);
+    expect(f.traceTable).toContain('DictProxy');
+    const again = await replay(prog, f.token);
+    expect(again.status).toBe('ok');
+    expect(again.status === 'ok' && again.value).toBe(f.result.status === 'ok' && f.result.value);
+    expect(again.schedule.toArray()).toEqual(f.schedule);
+    expect(r.summary).toContain('replay with: il1.');
+  });
+
+  it('the failing seed of an unshrunk random run reproduces with run({ seed })', async () => {
+    const prog = counter(3, false);
+    const r = await check(prog, { strategy: random({ seed: 100 }), property: toZero, run: untimed, shrink: false });
+    const seed = Number(r.failure!.seed);
+    const again = await run(prog, { seed, ...untimed });
+    expect(again.status === 'ok' && again.value).not.toBe(0);
+  });
+
+  it('PCT finds it too, and explore() counts every outcome', async () => {
+    const prog = counter(3, false);
+    const viaPct = await check(prog, { strategy: pct({ depth: 2 }), property: toZero, run: untimed });
+    expect(viaPct.passed).toBe(false);
+    const all = await explore(prog, { strategy: random(), property: toZero, run: untimed, budget: { executions: 300 } });
+    expect(all.executions).toBe(300);
+    expect(all.outcomes.reduce((n, o) => n + o.count, 0)).toBe(300);
+    expect(all.outcomes.map((o) => o.key)).toContain('ok 0');
+    expect(all.outcomes.some((o) => o.key !== 'ok 0')).toBe(true);
+  });
+
+  it('sharding splits seeds: the shards together equal the unsharded run', async () => {
+    const prog = counter(3, false);
+    const opts = { strategy: random(), run: untimed, budget: { executions: 60 } } as const;
+    const whole = await explore(prog, opts);
+    const shards = await Promise.all([0, 1, 2].map((index) => explore(prog, { ...opts, budget: { executions: 20 }, shard: { index, count: 3 } })));
+    const merged = new Map<string, number>();
+    for (const s of shards) for (const o of s.outcomes) merged.set(o.key, (merged.get(o.key) ?? 0) + o.count);
+    expect(merged).toEqual(new Map(whole.outcomes.map((o) => [o.key, o.count])));
+  });
+
+  it('rejects a malformed shard', async () => {
+    await expect(explore(counter(2, false), { shard: { index: 3, count: 3 } })).rejects.toThrow(/0 <= index < count/);
+  });
+});
+
+describe('proving with exhaustive exploration', () => {
+  it('lists every reachable final count of the unlocked counter', async () => {
+    const r = await explore(counter(3, false), { strategy: exhaustive(), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(new Set(r.outcomes.map((o) => o.key))).toEqual(new Set(['ok 0', 'ok 1', 'ok 2']));
+    for (const o of r.outcomes) {
+      const again = await replay(counter(3, false), o.token);
+      expect(`ok ${String(again.status === 'ok' ? again.value : '?')}`).toBe(o.key);
+    }
+  });
+
+  it('proves the locked counter: every execution ends at 0, and says so', async () => {
+    const r = await check(counter(3, true), { strategy: exhaustive(), property: toZero, run: untimed });
+    expect(r.passed).toBe(true);
+    expect(r.complete).toBe(true);
+    expect(r.outcomes).toEqual([expect.objectContaining({ key: 'ok 0' })]);
+    expect(r.summary).toMatch(/^exhaustive: all \d+ distinct executions explored \(complete up to partial-order equivalence\); the property holds in every one/);
+  });
+
+  it('explores async programs too', async () => {
+    const asyncCounter = program(
+      async ({ mp }: World) => {
+        const d = mp.Manager().dict<string, number>({ count: 2 });
+        const work = async (dic: DictProxy<string, number>): Promise<void> => {
+          await dic.update('count', (v) => v - 1);
+        };
+        const ps = [mp.Process({ target: work, args: [d] }), mp.Process({ target: work, args: [d] })];
+        for (const p of ps) await p.start();
+        for (const p of ps) await p.join();
+        return d.get('count');
+      },
+      { name: 'async-counter' },
+    );
+    const r = await explore(asyncCounter, { strategy: exhaustive(), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(new Set(r.outcomes.map((o) => o.key))).toEqual(new Set(['ok 0', 'ok 1']));
+  });
+});
+
+describe('replay tokens', () => {
+  const prog = counter(2, false);
+  const token = async (): Promise<string> => (await explore(prog, { budget: { executions: 1 } })).outcomes[0]!.token;
+
+  it('round-trips the options that shape a run', async () => {
+    const t = decodeToken((await explore(prog, { budget: { executions: 1 }, run: { timing: 'untimed', cpuCount: 8, maxSteps: 500 } })).outcomes[0]!.token, prog);
+    expect(t).toMatchObject({ timing: 'untimed', cpuCount: 8, maxSteps: 500, queueFeeder: true });
+  });
+
+  it('rejects a string that is not a token', async () => {
+    await expect(replay(prog, 'hello')).rejects.toThrow(/"hello" is not a replay token \(expected il1\. followed by base64url\)[\s\S]*How to fix: paste the whole token/);
+  });
+
+  it('rejects a token of another format version', async () => {
+    await expect(replay(prog, 'il9.AAAA')).rejects.toThrow(/format version 9, but this version of Interleave reads version 1/);
+  });
+
+  it('rejects a corrupted token', async () => {
+    const t = await token();
+    const flipped = t.slice(0, -3) + (t.at(-3) === 'A' ? 'B' : 'A') + t.slice(-2);
+    await expect(replay(prog, flipped)).rejects.toThrow(/corrupted \(its checksum does not match\)/);
+    await expect(replay(prog, t.slice(0, 8))).rejects.toThrow(/truncated|corrupted/);
+  });
+
+  it('rejects a token recorded from another program', async () => {
+    const t = await token();
+    await expect(replay(counter(3, false), t)).rejects.toThrow(/recorded from another program, not "counter-3"/);
+    await expect(replay(counter(3, false), t)).rejects.toBeInstanceOf(SimulationError);
+  });
+
+  it('a schedule that no longer fits the program fails loudly, naming the step', async () => {
+    const t = await token();
+    // Same name, different program: the recorded processes are not there to run.
+    const changed = program(function* ({ print }: World) {
+      yield* print('changed');
+    }, { name: 'counter-2' });
+    await expect(replay(changed, t)).rejects.toThrow(/the run ended at step 2 with \d+ of the token's \d+ choices unused/);
+  });
+});
+
+describe('fast-check integration', () => {
+  it('a schedule arbitrary finds the lost update and shrinks it to one preemption', async () => {
+    const prog = counter(2, false);
+    const failure = await fc.check(
+      fc.asyncProperty(schedules(), async (s) => {
+        const r = await run(prog, { strategy: s.strategy(), ...untimed });
+        return r.status === 'ok' && r.value === 0;
+      }),
+      { seed: 42, numRuns: 500 },
+    );
+    expect(failure.failed).toBe(true);
+    const [shrunk] = failure.counterexample as [ScheduleChoices];
+    expect(shrunk.choices.filter((c) => c !== 0)).toHaveLength(1);
+    expect(fc.stringify(shrunk)).toMatch(/^schedule\(\[[\d, ]*\]\)$/);
+  });
+
+  it('input and schedule shrink together', async () => {
+    const failure = await fc.check(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), schedules(), async (n, s) => {
+        const r = await run(counter(n, false), { strategy: s.strategy(), ...untimed });
+        return r.status === 'ok' && r.value === 0;
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+    expect(failure.failed).toBe(true);
+    const [n, s] = failure.counterexample as [number, ScheduleChoices];
+    expect(n).toBe(2); // the smallest input that can lose an update
+    expect(s.choices.filter((c) => c !== 0)).toHaveLength(1);
+  });
+
+  it('replays a printed counterexample', async () => {
+    const prog = counter(2, false);
+    const a = await run(prog, { strategy: new ScheduleChoices([0, 0, 0, 1]).strategy(), ...untimed, trace: true });
+    const b = await run(prog, { strategy: new ScheduleChoices([0, 0, 0, 1]).strategy(), ...untimed, trace: true });
+    expect(JSON.stringify(a.trace)).toBe(JSON.stringify(b.trace));
+  });
+});
