@@ -2,7 +2,7 @@
  * Exploration throughput and bug-finding figures. Each figure is one line `name: value unit`.
  */
 import { program, type Event, type Op, type World } from '@interleave/core';
-import { exhaustive, explore } from '@interleave/sched';
+import { check, exhaustive, explore, pct, random, type ExplorationStrategy } from '@interleave/sched';
 
 function report(name: string, value: number, unit: string, digits = 0): void {
   console.log(`${name}: ${value.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, '_')} ${unit}`);
@@ -34,4 +34,50 @@ export async function benchExplore(): Promise<void> {
     best = Math.max(best, r.stats.executionsPerSecond);
   }
   report('explore.exhaustive', best, `executions/s (3 processes x 3 ops, ${executions} executions)`);
+}
+
+/**
+ * A bug of depth 2 (Burckhardt et al.'s shape): B must run all `k` of its checks
+ * between two consecutive operations of A (A sets a flag, then clears it). Random
+ * scheduling needs about k coin flips in a row to go B's way; PCT needs one
+ * priority change at the right step.
+ */
+function narrowWindow(k: number) {
+  return program(
+    function* ({ mp }: World) {
+      const flag = mp.Event();
+      function* a(f: Event): Generator<Op<unknown>, void, unknown> {
+        yield* f.set();
+        yield* f.clear();
+      }
+      let seen = 0;
+      function* b(f: Event): Generator<Op<unknown>, void, unknown> {
+        for (let i = 0; i < k; i++) if (yield* f.isSet()) seen++;
+      }
+      const ps = [mp.Process({ target: a, args: [flag] }), mp.Process({ target: b, args: [flag] })];
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+      return seen < k;
+    },
+    { name: `bench/narrow-window-${k}` },
+  );
+}
+
+/** Mean number of executions until the first failure, over `trials` independent hunts. */
+async function meanToFailure(make: (trial: number) => ExplorationStrategy, k: number, trials: number): Promise<number> {
+  let total = 0;
+  for (let t = 0; t < trials; t++) {
+    const r = await check(narrowWindow(k), { strategy: make(t), property: (x) => x.status === 'ok' && x.value === true, run: { timing: 'untimed' }, budget: { executions: 100_000 }, shrink: false });
+    if (r.passed) throw new Error('bug not found within budget');
+    total += r.executions;
+  }
+  return total / trials;
+}
+
+export async function benchBugFinding(): Promise<void> {
+  const k = 10;
+  const trials = 40;
+  const unit = `schedules (mean to first failure over ${trials} hunts; B must run ${k} steps inside A's window)`;
+  report('random.depth2', await meanToFailure((t) => random({ seed: t * 100_003 }), k, trials), unit, 1);
+  report('pct.depth2', await meanToFailure((t) => pct({ depth: 2, seed: t * 100_003 }), k, trials), unit, 1);
 }

@@ -94,7 +94,6 @@ export class Kernel implements ChoiceContext {
   private awaiting: SimProcess | null = null;
   private outcome: Outcome | null = null;
   private violation: InvariantViolation | null = null;
-  private watchdogArmed = false;
   private restoreGlobals: RestoreGlobals | null = null;
   private onFinish: ((o: Outcome) => void) | null = null;
   private mainValue: unknown = undefined;
@@ -658,26 +657,38 @@ export class Kernel implements ChoiceContext {
 
   /** Let the stuck-process detector look once the microtask queue drains. */
   private armWatchdog(): void {
-    if (this.watchdogArmed) return;
-    this.watchdogArmed = true;
-    // A run that only awaits simulated operations completes within one microtask
-    // checkpoint. If any macrotask gets to run first, a process awaited the outside world.
-    const check = (): void => {
-      if (this.outcome !== null) return;
-      const p = this.awaiting;
-      const who = p === null ? 'A process' : p.label;
-      this.fail(
-        misuse(
-          'FOREIGN_AWAIT',
-          `${who} awaited something outside the simulation (a real timer, I/O, or a promise that no simulated operation settles) at step ${this.step}.`,
-          'inside a process await only Interleave operations (and async functions that await only them); ' +
-            'use `time.sleep(seconds)` for delays and simulated primitives for communication.',
-        ),
-      );
-    };
-    originalSetImmediate(check);
-    originalSetTimeout(check, 0);
+    if (!watchdogArmed) {
+      watchdogArmed = true;
+      originalSetImmediate(watchdog);
+      originalSetTimeout(watchdog, 0);
+    }
   }
+
+  /** The watchdog found this run still going after the microtask queue drained. */
+  stalled(): void {
+    const p = this.awaiting;
+    const who = p === null ? 'A process' : p.label;
+    this.fail(
+      misuse(
+        'FOREIGN_AWAIT',
+        `${who} awaited something outside the simulation (a real timer, I/O, or a promise that no simulated operation settles) at step ${this.step}.`,
+        'inside a process await only Interleave operations (and async functions that await only them); ' +
+          'use `time.sleep(seconds)` for delays and simulated primitives for communication.',
+      ),
+    );
+  }
+}
+
+/**
+ * One watchdog for all runs. A run that only awaits simulated operations completes
+ * within one microtask checkpoint, so a run still active when any macrotask gets to
+ * run has awaited the outside world. Shared, so it holds no run alive: a loop of
+ * thousands of async runs does not keep thousands of finished kernels reachable.
+ */
+let watchdogArmed = false;
+function watchdog(): void {
+  watchdogArmed = false;
+  active?.stalled();
 }
 
 function staleObject(api: string): SimulationError {

@@ -90,6 +90,8 @@ export interface ProcessSummary {
   readonly name: string;
   readonly exitcode: number | null;
   readonly steps: number;
+  /** A background thread (a Queue's feeder), scheduled like a process but not one. */
+  readonly thread: boolean;
 }
 
 interface ResultBase {
@@ -247,33 +249,38 @@ function resolveOptions(o: RunOptions): KernelConfig {
 }
 
 function assemble<R>(prog: Program<R>, k: Kernel, o: Outcome): RunResult<R> {
-  const lines = (stream: 'stdout' | 'stderr'): string => {
-    let s = '';
-    for (const l of k.output) if (l.stream === stream) s += l.text + '\n';
-    return s;
-  };
-  const base = {
+  // stdout and stderr are joined on first read: exploration assembles a result per
+  // execution and rarely looks at them.
+  let stdout: string | undefined;
+  let stderr: string | undefined;
+  const result: Record<string, unknown> = {
+    status: o.status,
     program: prog.name,
     seed: k.config.seed,
     strategy: k.config.strategy.name,
-    timing: k.config.timed ? ('timed' as const) : ('untimed' as const),
+    timing: k.config.timed ? 'timed' : 'untimed',
     steps: k.step,
     time: k.now,
     schedule: k.schedule,
     output: k.output,
-    stdout: lines('stdout'),
-    stderr: lines('stderr'),
-    processes: k.processes.map((p) => ({ pid: p.pid, name: p.name, exitcode: p.exitcode, steps: p.steps })),
-    ...(k.events === null ? {} : { trace: k.events }),
+    get stdout(): string {
+      return (stdout ??= joinLines(k.output, 'stdout'));
+    },
+    get stderr(): string {
+      return (stderr ??= joinLines(k.output, 'stderr'));
+    },
+    processes: k.processes.map((p) => ({ pid: p.pid, name: p.name, exitcode: p.exitcode, steps: p.steps, thread: p.isThread })),
   };
-  switch (o.status) {
-    case 'ok':
-      return { ...base, status: 'ok', value: o.value as R };
-    case 'error':
-      return { ...base, status: 'error', error: o.error, message: o.message };
-    case 'deadlock':
-      return { ...base, status: 'deadlock', blocked: o.blocked, message: o.message };
-    case 'step-limit':
-      return { ...base, status: 'step-limit', message: o.message };
-  }
+  if (k.events !== null) result['trace'] = k.events;
+  if (o.status === 'ok') result['value'] = o.value;
+  else result['message'] = o.message;
+  if (o.status === 'error') result['error'] = o.error;
+  if (o.status === 'deadlock') result['blocked'] = o.blocked;
+  return result as unknown as RunResult<R>;
+}
+
+function joinLines(output: readonly OutputLine[], stream: 'stdout' | 'stderr'): string {
+  let s = '';
+  for (const l of output) if (l.stream === stream) s += l.text + '\n';
+  return s;
 }

@@ -188,15 +188,20 @@ export class DporSearch {
     this.events.push({ pid: p.pid, locs: this.intern(op.footprint(), p.handleId), local, vc: [] });
   }
 
-  /** A process ended during the current step: that step wrote its handle's location. */
+  /**
+   * A process ended during the current step: that step wrote its handle's location
+   * (what `join` and `isAlive` read). Every other step of a process only reads it, so
+   * a join depends on its child's last step alone, while `terminate` (a write)
+   * conflicts with every step of the process it kills.
+   */
   private ended(p: ProcessView): void {
     const e = this.events[this.events.length - 1];
-    if (e === undefined || e.pid === p.pid) return;
+    if (e === undefined) return;
     e.locs.push({ loc: this.locId(p.handleId), write: true });
   }
 
   private intern(fp: readonly Footprint[], self: string): Access[] {
-    const out: Access[] = [{ loc: this.locId(self), write: true }];
+    const out: Access[] = [{ loc: this.locId(self), write: false }];
     for (const f of fp) out.push({ loc: this.locId(f.loc), write: f.write });
     return out;
   }
@@ -234,12 +239,20 @@ export class DporSearch {
   private analyse(): void {
     const n = this.slots.size;
     const last = new Map<number, number[]>();
+    const lastIndex = new Map<number, number>();
     const byLoc = new Map<number, number[]>();
     const events = this.events;
     for (let j = 0; j < events.length; j++) {
       const ej = events[j]!;
       const c = [...(last.get(ej.pid) ?? new Array<number>(n).fill(0))];
       while (c.length < n) c.push(0);
+      // `c` is the true happens-before clock of j. `scan` only absorbs races that
+      // surely reverse there: j's own operation was pending and runnable in the state
+      // before i. A dependent step that j's process could not have preceded (it was
+      // blocked, e.g. on a lock the other process held) must not hide the earlier step
+      // that can be reversed (the acquire that took that lock).
+      const scan = [...c];
+      const previous = lastIndex.get(ej.pid) ?? -1;
       const candidates = new Set<number>();
       for (const a of ej.locs) {
         for (const i of byLoc.get(a.loc) ?? []) {
@@ -251,13 +264,17 @@ export class DporSearch {
       for (const i of [...candidates].sort((x, y) => y - x)) {
         const ei = events[i]!;
         const s = this.slots.get(ei.pid)!;
-        if ((c[s] ?? 0) >= ei.local) continue; // already ordered
-        this.race(i, j);
-        for (let k = 0; k < n; k++) c[k] = Math.max(c[k] ?? 0, ei.vc[k] ?? 0);
+        const ordered = (scan[s] ?? 0) >= ei.local;
+        const reversed = !ordered && this.race(i, j) && previous < i && this.nodes[i]!.enabled.includes(ej.pid);
+        for (let k = 0; k < n; k++) {
+          c[k] = Math.max(c[k] ?? 0, ei.vc[k] ?? 0);
+          if (ordered || reversed) scan[k] = Math.max(scan[k] ?? 0, ei.vc[k] ?? 0);
+        }
       }
       c[this.slots.get(ej.pid)!] = ej.local;
       ej.vc = c;
       last.set(ej.pid, c);
+      lastIndex.set(ej.pid, j);
       for (const a of ej.locs) {
         const list = byLoc.get(a.loc);
         if (list === undefined) byLoc.set(a.loc, [j]);
@@ -266,10 +283,13 @@ export class DporSearch {
     }
   }
 
-  /** Steps i and j race: let the state before i also try an initial of "j first". */
-  private race(i: number, j: number): void {
+  /**
+   * Steps i and j race: let the state before i also try an initial of "j first".
+   * Returns false when no initial of that order could run there (not reversible here).
+   */
+  private race(i: number, j: number): boolean {
     const node = this.nodes[i];
-    if (node === undefined || node.enabled.length < 2) return;
+    if (node === undefined || node.enabled.length < 2) return false;
     const events = this.events;
     const ei = events[i]!;
     const si = this.slots.get(ei.pid)!;
@@ -289,12 +309,13 @@ export class DporSearch {
     for (let k = i + 1; k < j; k++) if ((events[k]!.vc[si] ?? 0) < ei.local) consider(k);
     consider(j);
     const candidates = initials.filter((p) => node.enabled.includes(p));
-    if (candidates.length === 0 || candidates.some((p) => node.backtrack.has(p))) return;
+    if (candidates.length === 0) return false;
+    if (candidates.some((p) => node.backtrack.has(p))) return true;
     const pick = candidates.find((p) => !node.sleep.has(p));
-    if (pick === undefined) return;
+    if (pick === undefined) return true;
     if (node.preemptions + cost(node.previous, pick, node.enabled) <= this.bound) {
       node.backtrack.add(pick);
-      return;
+      return true;
     }
     // The bound forbids switching here. As bounded POR does (Coons, Musuvathi,
     // McKinley, OOPSLA 2013), also try the latest earlier state where running
@@ -304,9 +325,10 @@ export class DporSearch {
       if (!earlier.enabled.includes(pick) || earlier.sleep.has(pick)) continue;
       if (earlier.preemptions + cost(earlier.previous, pick, earlier.enabled) > this.bound) continue;
       earlier.backtrack.add(pick);
-      return;
+      return true;
     }
     this.boundPruned++;
+    return true;
   }
 
   /** Move to the deepest state with an unexplored backtrack choice. Returns false when none is left. */

@@ -276,9 +276,17 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
  * caught too: runSync then fails with ASYNC_IN_SYNC_RUN, reported as misuse.)
  */
 function isGeneratorOnly(prog: Program, runOptions: ExploreRunOptions): boolean {
-  const probe = runSync(prog, { ...runOptions, strategy: { name: 'probe', choose: () => 0 } });
-  return !(probe.status === 'error' && probe.error instanceof SimulationError && probe.error.code === 'ASYNC_IN_SYNC_RUN');
+  let known = styleOf.get(prog);
+  if (known === undefined) {
+    const probe = runSync(prog, { ...runOptions, strategy: { name: 'probe', choose: () => 0 } });
+    known = !(probe.status === 'error' && probe.error instanceof SimulationError && probe.error.code === 'ASYNC_IN_SYNC_RUN');
+    styleOf.set(prog, known);
+  }
+  return known;
 }
+
+/** Programs already probed: a program's style does not change between explorations. */
+const styleOf = new WeakMap<Program, boolean>();
 
 function judge<R>(r: RunResult<R>, property: ExploreOptions<R>['property']): { kind: Failure['kind']; message: string } | null {
   if (r.status !== 'ok') return { kind: r.status, message: r.message };
@@ -309,9 +317,10 @@ async function minimise<R>(
     const v = judge(r, options.property);
     return v !== null && v.kind === failed.kind ? { result: r, preemptions: strategy.preemptions() } : null;
   };
-  const start = await attempt(failed.result.schedule.toArray());
+  const shrink = options.shrink !== false;
+  const start = shrink ? await attempt(failed.result.schedule.toArray()) : null;
   let best: Shrunk = start ?? { result: failed.result, preemptions: Infinity };
-  if (start !== null && options.shrink !== false) {
+  if (start !== null) {
     // Fewest preemptions first: iterative context bounding (as CHESS does) — the
     // bounded exhaustive search with 0, 1, 2… preemptions, each within a small budget.
     for (let bound = 0; bound < best.preemptions; bound++) {
@@ -333,6 +342,7 @@ async function minimise<R>(
   const final = await once(replayStrategy(best.result.schedule), seed, true);
   const verdict = judge(final, options.property) ?? { kind: failed.kind, message: failed.message };
   const runOptions = options.run ?? {};
+  let table: string | undefined;
   return {
     kind: verdict.kind,
     message: verdict.message,
@@ -342,7 +352,10 @@ async function minimise<R>(
     preemptions: Number.isFinite(best.preemptions) ? best.preemptions : countPreemptions(final),
     steps: final.steps,
     result: final,
-    traceTable: final.trace === undefined ? '' : formatTrace(final.trace, final.processes),
+    // Rendered on first read: hunts that only want the token do not pay for it.
+    get traceTable(): string {
+      return (table ??= final.trace === undefined ? '' : formatTrace(final.trace, final.processes));
+    },
   };
 }
 

@@ -81,7 +81,9 @@ export interface PctOptions extends SeededOptions {
 export function pct(options: PctOptions = {}): ExplorationStrategy {
   const base = options.seed ?? 0;
   const depth = options.depth ?? 3;
+  // The guess is used until a run shows the real length; then k is the longest seen.
   let k = options.steps ?? 100;
+  let learned = false;
   return {
     name: `pct(depth ${depth})`,
     next: (i) => {
@@ -89,7 +91,8 @@ export function pct(options: PctOptions = {}): ExplorationStrategy {
       return { seed, strategy: pctStrategy(seed, depth, k) };
     },
     finished: (r) => {
-      k = Math.max(k, r.steps);
+      k = learned ? Math.max(k, r.steps) : r.steps;
+      learned = true;
     },
   };
 }

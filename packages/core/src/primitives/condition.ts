@@ -152,7 +152,7 @@ export class Condition extends SimObject {
     const w = op.memo as Waiter;
     this.lock.restore(p, w.saved);
     const i = this.waiters.indexOf(op);
-    if (i >= 0) this.waiters.splice(i, 1);
+    if (i >= 0) void this.waiters.splice(i, 1); // the removed operations are not awaited: they are bookkeeping
     if (w.predicate === null) return w.notified;
     const r = w.predicate();
     if (r || this.kernel.now >= op.deadline) return r;

@@ -62,6 +62,8 @@ export abstract class Acquirable extends SimObject {
    * (the classic treatment of locks in partial-order reduction).
    */
   override footprint(op: Op<unknown>): readonly Footprint[] {
+    // A re-entrant acquire or an inner release by the owner changes nothing others see.
+    if (this.reentrant(op)) return [];
     const released = `${this.id}:released`;
     if (op.name === 'release') return [{ loc: released, write: true }];
     if (op.name !== 'acquire') return [{ loc: this.id, write: true }];
@@ -71,6 +73,11 @@ export abstract class Acquirable extends SimObject {
           { loc: this.id, write: true },
           { loc: released, write: false },
         ];
+  }
+
+  /** @internal Whether `op` only changes the owner's recursion depth (RLock). */
+  protected reentrant(_op: Op<unknown>): boolean {
+    return false;
   }
 
   /** @internal */
@@ -189,6 +196,11 @@ export class RLock extends Acquirable {
   }
   /** @internal */ canTake(p: SimProcess): boolean {
     return this.owner === null || this.owner === p;
+  }
+  /** @internal */
+  protected override reentrant(op: Op<unknown>): boolean {
+    if (this.owner !== op.proc) return false;
+    return op.name === 'acquire' || (op.name === 'release' && this.count > 1);
   }
   /** @internal */ take(p: SimProcess): void {
     this.owner = p;
