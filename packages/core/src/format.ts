@@ -23,7 +23,12 @@ export function formatTrace(trace: readonly TraceEvent[], processes: readonly Pr
   const pids = processes.map((p) => p.pid);
   const col = new Map(pids.map((pid, i) => [pid, i]));
   const rows: string[][] = [];
+  // An operation that read or wrote shared data is shown by its accesses, which
+  // carry the values; its own 'done' line would only repeat it.
+  let accessed = '';
   for (const e of trace) {
+    if (e.type === 'access') accessed = `${e.step}/${e.pid}`;
+    else if (e.type === 'done' && accessed === `${e.step}/${e.pid}`) continue;
     const text = cellOf(e);
     const i = col.get(e.pid);
     if (text === null || i === undefined) continue;
@@ -47,6 +52,8 @@ function cellOf(e: TraceEvent): string | null {
     }
     case 'print':
       return `${e.stream === 'stderr' ? 'stderr' : 'print'} ${JSON.stringify(e.text)}`;
+    case 'access':
+      return `${e.kind} ${e.loc} ${stableStringify(e.value)}`;
     case 'block':
       return `blocked: ${e.waitsOn}`;
     case 'sleep':

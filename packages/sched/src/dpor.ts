@@ -13,6 +13,13 @@ export interface ExhaustiveOptions {
    * baseline that tests the reduction's soundness; exponential, for tiny programs.
    */
   readonly reduction?: boolean;
+  /**
+   * Branch on every runnable process at the first `splitDepth` choice points and use
+   * the reduction below them. The subtrees under those choices are independent units
+   * of work: what sharding distributes. Default 0 (reduction everywhere), or 2 when
+   * the exploration is sharded.
+   */
+  readonly splitDepth?: number;
 }
 
 /** Thrown inside a run to abandon it: every runnable process is asleep (already covered). */
@@ -37,6 +44,8 @@ interface Node {
   readonly preemptions: number;
   /** The process that took the previous step (for counting preemptions). */
   readonly previous: number;
+  /** Choice points (two or more runnable processes) before this state. */
+  readonly depth: number;
 }
 
 interface Access {
@@ -89,10 +98,39 @@ export class DporSearch {
   boundPruned = 0;
   private readonly bound: number;
   private readonly reduction: boolean;
+  private splitDepth: number;
+  private shardIndex = 0;
+  private shardCount = 1;
+  /** Which subtree under the split the current execution belongs to (in DFS order). */
+  private subtree = 0;
+  /** Whether the last execution was run only to find the next subtree (another shard's). */
+  skipped = false;
 
   constructor(options: ExhaustiveOptions = {}) {
     this.bound = options.preemptionBound ?? Infinity;
     this.reduction = options.reduction ?? true;
+    this.splitDepth = options.splitDepth ?? 0;
+  }
+
+  /** Explore only the subtrees (under the split) numbered index, index + count, ... */
+  setShard(index: number, count: number): void {
+    this.shardIndex = index;
+    this.shardCount = count;
+    if (count > 1 && this.splitDepth === 0) this.splitDepth = 2;
+  }
+
+  private get owned(): boolean {
+    return this.subtree % this.shardCount === this.shardIndex;
+  }
+
+  /** A state above the split: every runnable process is a branch there, without reduction. */
+  private isTop(node: Node): boolean {
+    return node.depth < this.splitDepth && node.enabled.length >= 2;
+  }
+
+  private depthAt(i: number): number {
+    const parent = this.nodes[i - 1];
+    return parent === undefined ? 0 : parent.depth + (parent.enabled.length >= 2 ? 1 : 0);
   }
 
   /** The strategy for the next execution, or null when the tree is exhausted. */
@@ -127,6 +165,8 @@ export class DporSearch {
 
   /** After an execution: find races, then (on the next `next()`) move to the next branch. */
   finish(): void {
+    this.skipped = !this.owned;
+    if (this.skipped) return;
     if (this.blocked) {
       this.sleepBlocked++;
       return;
@@ -147,7 +187,9 @@ export class DporSearch {
     const pids = enabled.map((p) => p.pid);
     const next = new Map<number, Access[]>();
     for (const p of enabled) next.set(p.pid, this.intern(p.pending!.footprint(), p.handleId));
-    const sleep = this.reduction ? this.sleepFor(i) : new Set<number>();
+    const depth = this.depthAt(i);
+    const top = depth < this.splitDepth;
+    const sleep = this.reduction && !top ? this.sleepFor(i) : new Set<number>();
     const previous = this.nodes[i - 1]?.chosen ?? -1;
     const preemptions = this.preemptionsBefore(i);
     // Prefer to keep running the previous process: no preemption, and the first
@@ -158,10 +200,11 @@ export class DporSearch {
       this.blocked = true;
       throw new SleepBlocked();
     }
-    // Without reduction every choice within the bound is a branch.
-    const backtrack = new Set(this.reduction ? [pick] : order.filter((p) => preemptions + cost(previous, p, pids) <= this.bound));
-    if (!this.reduction) this.boundPruned += pids.length - backtrack.size;
-    node = { enabled: pids, next, sleep, backtrack, done: new Set(), chosen: pick, preemptions, previous };
+    // Without reduction (or above the split) every choice within the bound is a branch.
+    const full = !this.reduction || top;
+    const backtrack = new Set(full ? order.filter((p) => preemptions + cost(previous, p, pids) <= this.bound) : [pick]);
+    if (full) this.boundPruned += pids.length - backtrack.size;
+    node = { enabled: pids, next, sleep, backtrack, done: new Set(), chosen: pick, preemptions, previous, depth };
     this.nodes[i] = node;
     return pids.indexOf(pick);
   }
@@ -179,6 +222,7 @@ export class DporSearch {
         chosen: p.pid,
         preemptions: this.preemptionsBefore(i),
         previous: this.nodes[i - 1]?.chosen ?? -1,
+        depth: this.depthAt(i),
       };
       if (this.reduction && this.sleepFor(i).has(p.pid)) this.blocked = true;
     }
@@ -290,6 +334,7 @@ export class DporSearch {
   private race(i: number, j: number): boolean {
     const node = this.nodes[i];
     if (node === undefined || node.enabled.length < 2) return false;
+    if (this.isTop(node)) return true; // every order is explored there already
     const events = this.events;
     const ei = events[i]!;
     const si = this.slots.get(ei.pid)!;
@@ -333,14 +378,18 @@ export class DporSearch {
 
   /** Move to the deepest state with an unexplored backtrack choice. Returns false when none is left. */
   private advance(): boolean {
+    const skipSubtree = !this.owned;
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
       node.done.add(node.chosen);
+      // Another shard's subtree: leave it at once, branching only above the split.
+      if (skipSubtree && !this.isTop(node)) continue;
       const next = [...node.backtrack].find((p) => !node.done.has(p) && !node.sleep.has(p));
       if (next !== undefined) {
         node.chosen = next;
         this.nodes.length = i + 1;
         this.replayed = i + 1;
+        if (this.isTop(node)) this.subtree++;
         return true;
       }
     }

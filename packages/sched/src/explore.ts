@@ -173,6 +173,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const monitors = options.monitors ?? [];
   const shard = options.shard ?? { index: 0, count: 1 };
   validateShard(shard);
+  if (source.shard !== undefined) source.shard(shard.index, shard.count);
   const outcomeOf = options.outcome ?? defaultOutcome;
   const counts = new Map<string, { count: number; token: string }>();
 
@@ -221,7 +222,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
       stoppedBy = source.complete === true ? 'complete' : 'exhausted';
       break;
     }
-    if (shard.count > 1 && !exhaustiveLike && i % shard.count !== shard.index) continue;
+    if (shard.count > 1 && source.shard === undefined && i % shard.count !== shard.index) continue;
     const result = await once(exec.strategy, exec.seed, false);
     source.finished?.(result);
     if (source.isArtefact?.(result) === true) continue;

@@ -26,6 +26,11 @@ export interface ExplorationStrategy {
   readonly complete?: boolean;
   /** Executions dropped as redundant and alternatives cut by a bound (exhaustive only). */
   readonly pruned?: { readonly redundant: number; readonly byBound: number };
+  /**
+   * Restrict this strategy to shard `index` of `count` (the explorer calls it for the
+   * `shard` option). Seeded strategies are sharded by the explorer instead.
+   */
+  shard?(index: number, count: number): void;
   /** A preemption bound that limits what "complete" means (exhaustive only). */
   readonly preemptionBound?: number;
   /** Whether a failed run is an artefact of the strategy, not of the program. */
@@ -155,7 +160,8 @@ export function exhaustive(options: ExhaustiveOptions = {}): ExplorationStrategy
     get pruned() {
       return { redundant: search.sleepBlocked, byBound: search.boundPruned };
     },
-    isArtefact: (r) => r.status === 'error' && r.error instanceof SleepBlocked,
+    isArtefact: (r) => search.skipped || (r.status === 'error' && r.error instanceof SleepBlocked),
+    shard: (index, count) => search.setShard(index, count),
     ...(options.preemptionBound === undefined ? {} : { preemptionBound: options.preemptionBound }),
   };
 }

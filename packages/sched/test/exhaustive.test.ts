@@ -287,3 +287,21 @@ describe('reduction and blocking', () => {
     expect(new Set(r.outcomes.map((o) => o.key))).toEqual(new Set(['ok 0', 'ok 1']));
   });
 });
+
+describe('sharding exhaustive exploration', () => {
+  it('splits the tree: the shards together reach the unsharded outcomes, with the same total at the same split', async () => {
+    const prog = writerReaders(3);
+    const whole = await explore(prog, { strategy: exhaustive({ splitDepth: 2 }), run: untimed });
+    const shards = [];
+    for (let index = 0; index < 3; index++) shards.push(await explore(prog, { strategy: exhaustive(), run: untimed, shard: { index, count: 3 } }));
+    expect(whole.complete).toBe(true);
+    for (const s of shards) expect(s.complete).toBe(true);
+    const merged = new Map<string, number>();
+    for (const s of shards) for (const o of s.outcomes) merged.set(o.key, (merged.get(o.key) ?? 0) + o.count);
+    expect(merged).toEqual(new Map(whole.outcomes.map((o) => [o.key, o.count])));
+    expect(shards.reduce((n, s) => n + s.executions, 0)).toBe(whole.executions);
+    expect(shards.filter((s) => s.executions > 0).length).toBeGreaterThan(1); // the work is really split
+    const unsplit = await explore(prog, { strategy: exhaustive(), run: untimed });
+    expect(new Set(merged.keys())).toEqual(new Set(unsplit.outcomes.map((o) => o.key)));
+  });
+});
