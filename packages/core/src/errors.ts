@@ -27,7 +27,8 @@ export type SimulationErrorCode =
   | 'BAD_STRATEGY_CHOICE'
   | 'NOT_PROMISE_CHAIN'
   | 'REPLAY_DIVERGED'
-  | 'BAD_TOKEN';
+  | 'BAD_TOKEN'
+  | 'MONITOR_THREW';
 
 /**
  * Thrown when the simulator is used in a way it cannot honour. The message names

@@ -93,25 +93,27 @@ export class Kernel implements ChoiceContext {
   /** An async process that was resumed and has not parked or finished yet. */
   private awaiting: SimProcess | null = null;
   private outcome: Outcome | null = null;
-  private violation: InvariantViolation | null = null;
+  /** Set by a monitor's `fail` (or a monitor that threw): ends the run after the current step. */
+  private violation: Error | null = null;
   private restoreGlobals: RestoreGlobals | null = null;
   private onFinish: ((o: Outcome) => void) | null = null;
   private mainValue: unknown = undefined;
   private messages = 0;
   private kernelRng: Rng | null = null;
   private readonly observer: StepObserver | null;
-  private readonly monitorCtx: MonitorContext;
+  /** One context per monitor, so a failure names the monitor that raised it. */
+  private readonly monitorCtxs: readonly MonitorContext[];
 
   constructor(config: KernelConfig) {
     this.config = config;
     this.observed = config.trace || config.monitors.length > 0;
     this.events = config.trace ? [] : null;
     this.observer = config.strategy.observer ?? null;
-    this.monitorCtx = {
+    this.monitorCtxs = config.monitors.map((m) => ({
       fail: (message: string) => {
-        this.violation ??= new InvariantViolation('monitor', message);
+        this.violation ??= new InvariantViolation(m.name, message);
       },
-    };
+    }));
   }
 
   /** ChoiceContext: the virtual time. */
@@ -191,7 +193,7 @@ export class Kernel implements ChoiceContext {
     this.onFinish = done;
     try {
       if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
-      for (const m of this.config.monitors) m.onStart?.(this.monitorCtx);
+      this.config.monitors.forEach((m, i) => m.onStart?.(this.monitorCtxs[i]!));
       this.main = main;
       this.admit(main);
       this.loop();
@@ -622,7 +624,13 @@ export class Kernel implements ChoiceContext {
     if (active === this) active = null;
     this.restoreGlobals?.();
     this.restoreGlobals = null;
-    for (const m of this.config.monitors) m.onEnd?.(this.monitorCtx);
+    this.config.monitors.forEach((m, i) => {
+      try {
+        m.onEnd?.(this.monitorCtxs[i]!);
+      } catch (e) {
+        this.violation ??= monitorThrew(m, 'onEnd', e);
+      }
+    });
     if (outcome.status !== 'error' && this.violation !== null) {
       this.outcome = { status: 'error', error: this.violation, message: `${this.violation.name}: ${this.violation.message}` };
     }
@@ -634,7 +642,14 @@ export class Kernel implements ChoiceContext {
   private emit(e: TraceEvent): void {
     this.events?.push(e);
     const ms = this.config.monitors;
-    for (let i = 0; i < ms.length; i++) ms[i]!.onEvent(e, this.monitorCtx);
+    for (let i = 0; i < ms.length; i++) {
+      try {
+        ms[i]!.onEvent(e, this.monitorCtxs[i]!);
+      } catch (err) {
+        // Never let a monitor's exception land in the process that happened to run.
+        this.violation ??= monitorThrew(ms[i]!, 'onEvent', err);
+      }
+    }
   }
 
   private emitBlock(p: SimProcess, op: Op<unknown>): void {
@@ -689,6 +704,11 @@ let watchdogArmed = false;
 function watchdog(): void {
   watchdogArmed = false;
   active?.stalled();
+}
+
+function monitorThrew(m: Monitor, hook: string, e: unknown): SimulationError {
+  const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return misuse('MONITOR_THREW', `Monitor "${m.name}" threw in ${hook}: ${why}.`, 'monitors must not throw; call ctx.fail(message) to fail the run.');
 }
 
 function staleObject(api: string): SimulationError {

@@ -73,6 +73,11 @@ export abstract class SimObject {
   toJSON(): string {
     return this.id;
   }
+
+  /** What `print(obj)` shows: `<Lock#1>` unless the primitive mirrors Python's repr. */
+  toString(): string {
+    return `<${this.id}>`;
+  }
 }
 
 const EMPTY: readonly unknown[] = [];

@@ -756,7 +756,46 @@ describe('a monitor that throws (it must use ctx.fail instead)', () => {
       }),
       { monitors: [thrower] },
     );
-    expect(r.status === 'error' && r.message).toBe('Error: monitor broke');
+    expect(r.status === 'error' && r.message).toBe(
+      'SimulationError: Monitor "thrower" threw in onEvent: Error: monitor broke.\n' +
+        '  How to fix: monitors must not throw; call ctx.fail(message) to fail the run.',
+    );
+    expect(r.status === 'error' && (r.error as SimulationError).code).toBe('MONITOR_THREW');
     expect(runSync(program(function* () {})).status).toBe('ok');
+  });
+
+  it('from onEvent in an async run: the run fails instead of the exception landing in a process', async () => {
+    const thrower: Monitor = {
+      name: 'thrower',
+      onEvent(e) {
+        if (e.type === 'print') throw new Error('monitor broke');
+      },
+    };
+    const r = await run(
+      program(async ({ print }) => {
+        try {
+          await print('x');
+          await print('y');
+        } catch {
+          // a process must never see a monitor's exception
+        }
+        return 'caught nothing';
+      }),
+      { monitors: [thrower] },
+    );
+    expect(r.status).toBe('error');
+    expect(r.status === 'error' && (r.error as SimulationError).code).toBe('MONITOR_THREW');
+  });
+
+  it('from onEnd: the run fails and run() still resolves', async () => {
+    const thrower: Monitor = {
+      name: 'thrower',
+      onEvent() {},
+      onEnd() {
+        throw new Error('end broke');
+      },
+    };
+    const r = await run(program(async ({ print }) => print('x')), { monitors: [thrower] });
+    expect(r.status === 'error' && r.message).toContain('Monitor "thrower" threw in onEnd: Error: end broke');
   });
 });

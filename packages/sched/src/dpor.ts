@@ -55,6 +55,8 @@ interface Access {
 
 interface Event {
   readonly pid: number;
+  /** Index of the process in vector clocks. */
+  readonly slot: number;
   readonly locs: Access[];
   /** This process's event count including this one (its vector-clock component). */
   readonly local: number;
@@ -226,10 +228,14 @@ export class DporSearch {
       };
       if (this.reduction && this.sleepFor(i).has(p.pid)) this.blocked = true;
     }
-    if (!this.slots.has(p.pid)) this.slots.set(p.pid, this.slots.size);
+    let slot = this.slots.get(p.pid);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(p.pid, slot);
+    }
     const local = (this.counts.get(p.pid) ?? 0) + 1;
     this.counts.set(p.pid, local);
-    this.events.push({ pid: p.pid, locs: this.intern(op.footprint(), p.handleId), local, vc: [] });
+    this.events.push({ pid: p.pid, slot, locs: this.intern(op.footprint(), p.handleId), local, vc: [] });
   }
 
   /**
@@ -297,17 +303,23 @@ export class DporSearch {
       // that can be reversed (the acquire that took that lock).
       const scan = [...c];
       const previous = lastIndex.get(ej.pid) ?? -1;
-      const candidates = new Set<number>();
+      const candidates: number[] = [];
       for (const a of ej.locs) {
-        for (const i of byLoc.get(a.loc) ?? []) {
+        const list = byLoc.get(a.loc);
+        if (list === undefined) continue;
+        for (const i of list) {
           const ei = events[i]!;
-          if (ei.pid === ej.pid) continue;
-          if (a.write || ei.locs.some((b) => b.loc === a.loc && b.write)) candidates.add(i);
+          if (ei.pid !== ej.pid && (a.write || writes(ei, a.loc))) candidates.push(i);
         }
       }
-      for (const i of [...candidates].sort((x, y) => y - x)) {
+      // Latest first, each once: a step touching several shared locations is one candidate.
+      if (ej.locs.length > 1) candidates.sort((x, y) => y - x);
+      else candidates.reverse();
+      for (let ci = 0; ci < candidates.length; ci++) {
+        const i = candidates[ci]!;
+        if (ci > 0 && candidates[ci - 1] === i) continue;
         const ei = events[i]!;
-        const s = this.slots.get(ei.pid)!;
+        const s = ei.slot;
         const ordered = (scan[s] ?? 0) >= ei.local;
         const reversed = !ordered && this.race(i, j) && previous < i && this.nodes[i]!.enabled.includes(ej.pid);
         for (let k = 0; k < n; k++) {
@@ -315,7 +327,7 @@ export class DporSearch {
           if (ordered || reversed) scan[k] = Math.max(scan[k] ?? 0, ei.vc[k] ?? 0);
         }
       }
-      c[this.slots.get(ej.pid)!] = ej.local;
+      c[ej.slot] = ej.local;
       ej.vc = c;
       last.set(ej.pid, c);
       lastIndex.set(ej.pid, j);
@@ -337,14 +349,14 @@ export class DporSearch {
     if (this.isTop(node)) return true; // every order is explored there already
     const events = this.events;
     const ei = events[i]!;
-    const si = this.slots.get(ei.pid)!;
+    const si = ei.slot;
     // v = the steps after i that do not depend on i, then j; its initials are the
     // processes whose first step in v follows no other step of v.
     const first = new Map<number, number>(); // slot -> local index of its first step in v
     const initials: number[] = [];
     const consider = (k: number): void => {
       const ek = events[k]!;
-      const sk = this.slots.get(ek.pid)!;
+      const sk = ek.slot;
       if (first.has(sk)) return;
       let initial = true;
       for (const [s, local] of first) if ((ek.vc[s] ?? 0) >= local) initial = false;
@@ -396,6 +408,11 @@ export class DporSearch {
     this.nodes.length = 0;
     return false;
   }
+}
+
+function writes(e: Event, loc: number): boolean {
+  for (const b of e.locs) if (b.loc === loc && b.write) return true;
+  return false;
 }
 
 function dependent(a: readonly Access[], b: readonly Access[]): boolean {

@@ -169,6 +169,11 @@ export class Lock extends Acquirable {
   /** @internal */ holders(): readonly number[] {
     return this.owner === null ? [] : [this.owner.pid];
   }
+  /** Python's repr: `<Lock(owner=None)>`, `<Lock(owner=Process-1)>`. */
+  override toString(): string {
+    return `<Lock(owner=${this.owner?.name ?? 'None'})>`;
+  }
+
   /** @internal For Condition: release fully, returning what `restore` needs. */
   releaseAll(): number {
     this.owner = null;
@@ -218,6 +223,11 @@ export class RLock extends Acquirable {
   /** @internal */ holders(): readonly number[] {
     return this.owner === null ? [] : [this.owner.pid];
   }
+  /** Python's repr: `<RLock(None, 0)>`, `<RLock(MainProcess, 2)>`. */
+  override toString(): string {
+    return `<RLock(${this.owner?.name ?? 'None'}, ${this.count})>`;
+  }
+
   /** @internal */ releaseAll(): number {
     const n = this.count;
     this.owner = null;
