@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ProcessView, Strategy } from '@interleave/core';
+import { SimulationError, type ProcessView, type Strategy } from '@interleave/core';
 
 /**
  * A schedule as fast-check sees it: at the k-th choice, 0 means "keep running the
@@ -11,6 +11,13 @@ import type { ProcessView, Strategy } from '@interleave/core';
 export class ScheduleChoices {
   readonly choices: readonly number[];
   constructor(choices: readonly number[]) {
+    if (!Array.isArray(choices) || choices.some((c) => !Number.isInteger(c) || c < 0)) {
+      throw new SimulationError(
+        'INVALID_ARGUMENT',
+        `new ScheduleChoices(choices): expected an array of integers >= 0, got ${JSON.stringify(choices)}.\n` +
+          '  How to fix: paste the list fast-check printed, e.g. new ScheduleChoices([0, 2, 0, 1]).',
+      );
+    }
     this.choices = choices;
   }
 

@@ -236,6 +236,10 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
     const entry = counts.get(key);
     if (entry === undefined) counts.set(key, { count: 1, token: encodeToken(result, prog, runOptions) });
     else entry.count++;
+    // Monitors that judge the whole exploration (checkers' sometimes/reachable) learn
+    // which runs count, and can ask for a token; shrinking re-runs are not told.
+    let token: string | undefined;
+    for (const m of monitors) m.onExecution?.({ index: executions - 1, result, token: () => (token ??= encodeToken(result, prog, runOptions)) });
     const verdict = judge(result, options.property);
     if (verdict !== null && failed === null) {
       failed = { result, ...verdict };

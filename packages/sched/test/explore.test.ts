@@ -189,6 +189,12 @@ describe('fast-check integration', () => {
     expect(s.choices.filter((c) => c !== 0)).toHaveLength(1);
   });
 
+  it('rejects a malformed choice list with the fix', () => {
+    expect(() => new ScheduleChoices([0, -1, 0.5])).toThrow(
+      /new ScheduleChoices\(choices\): expected an array of integers >= 0, got \[0,-1,0\.5\][\s\S]*How to fix: paste the list fast-check printed/,
+    );
+  });
+
   it('replays a printed counterexample', async () => {
     const prog = counter(2, false);
     const a = await run(prog, { strategy: new ScheduleChoices([0, 0, 0, 1]).strategy(), ...untimed, trace: true });

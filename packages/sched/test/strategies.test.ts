@@ -34,7 +34,7 @@ import {
   type TraceEvent,
   type World,
 } from '@interleave/core';
-import { replayStrategy, roundRobinStrategy } from '../src/index.js';
+import { exhaustive, pct, replayStrategy, roundRobinStrategy, ScheduleChoices } from '../src/index.js';
 
 type Gen<R = void> = Generator<Op<unknown>, R, unknown>;
 
@@ -179,7 +179,37 @@ const subjects: readonly Subject[] = [
     // The generator rendering runs synchronously, so the recording is ready before the run.
     make: (prog, o) => replayStrategy(runSync(prog, { ...o, strategy: randomStrategy(`recorded:${String(o.seed)}`) }).schedule),
   },
+  { name: 'pct({ depth: 3 })', make: (_prog, o) => pct({ depth: 3, seed: o.seed ?? 0 }).next(0)!.strategy },
+  {
+    name: 'exhaustive() (its fourth execution, or its last)',
+    make: (prog, o) => {
+      // The latest of the first four executions that is not abandoned as redundant,
+      // re-derived from a fresh search each time, so every construction is the same.
+      const upTo = (stop: number): { strategy: Strategy; real: number } => {
+        const source = exhaustive();
+        let strategy = source.next(0)!.strategy;
+        let real = 0;
+        for (let i = 1; i <= stop; i++) {
+          const r = runSync(prog, { ...o, strategy });
+          source.finished?.(r);
+          if (source.isArtefact?.(r) !== true) real = i - 1;
+          const next = source.next(i);
+          if (next === null) break;
+          strategy = next.strategy;
+        }
+        return { strategy, real };
+      };
+      return upTo(upTo(4).real).strategy;
+    },
+  },
+  { name: 'schedules() arbitrary value', make: (_prog, o) => new ScheduleChoices(choicesFor(o.seed)).strategy() },
 ];
+
+/** A fixed choice list derived from the seed. */
+function choicesFor(seed: string | number | undefined): number[] {
+  const s = String(seed ?? 0);
+  return Array.from({ length: 12 }, (_, i) => ((s.charCodeAt(i % Math.max(1, s.length)) || 0) + i) % 4);
+}
 
 interface Choice {
   readonly step: number;
@@ -198,6 +228,8 @@ function recording(inner: Strategy): { readonly strategy: Strategy; readonly cho
         choices.push({ step: ctx.step, enabled: enabled.map((p) => p.pid), index });
         return index;
       },
+      // Strategies that watch every step (exhaustive search, schedule choices) need it.
+      ...(inner.observer === undefined ? {} : { observer: inner.observer }),
     },
   };
 }

@@ -209,7 +209,7 @@ abstract class SharedCells extends SimObject {
     // cannot tear (a data-race checker need not flag it), though `update` — two such
     // accesses — can still lose updates. A raw object's accesses are plain memory
     // accesses: not atomic, they race.
-    this.kernel.access(p, this.id, this.loc(i), kind, value, this.sync !== null);
+    this.kernel.access(p, this.id, this.loc(i), kind, value, this.sync !== null, this.sync?.id);
   }
 
   /** @internal The cell an operation's index designates (negative counts from the end), or null if invalid. */
@@ -246,7 +246,7 @@ abstract class SharedCells extends SimObject {
   }
 
   /** @internal Issue an access operation; `slice` bounds are checked here, being plain numbers. */
-  protected accessOp<R>(name: 'get' | 'set' | 'update' | 'slice', args: readonly unknown[]): Op<R> {
+  protected accessOp<R>(name: 'get' | 'set' | 'update' | 'slice' | 'compareAndSwap' | 'exchange' | 'fetchAdd', args: readonly unknown[]): Op<R> {
     if (name === 'update') {
       const fn = args[args.length - 1];
       if (typeof fn !== 'function') {
@@ -271,11 +271,27 @@ abstract class SharedCells extends SimObject {
       for (let i = from; i < to; i++) out.push({ loc: this.loc(i), write: false });
     } else {
       const i = this.cellIndex(op);
-      if (i !== null) out.push({ loc: this.loc(i), write: op.name === 'set' || (op.name === 'update' && op.phase === 1) });
+      if (i !== null) out.push({ loc: this.loc(i), write: this.writes(op, i) });
     }
     // Whether this step can run depends on who holds the lock; it does not change it.
     if (this.sync !== null) out.push({ loc: this.sync.id, write: false });
     return out;
+  }
+
+  /** Whether `op` will write cell `i`: a compare-and-swap that is going to fail only reads. */
+  private writes(op: Op<unknown>, i: number): boolean {
+    switch (op.name) {
+      case 'set':
+      case 'exchange':
+      case 'fetchAdd':
+        return true;
+      case 'update':
+        return op.phase === 1;
+      case 'compareAndSwap':
+        return this.cells[i] === op.args[this.indexed ? 1 : 0];
+      default:
+        return false;
+    }
   }
 
   /** @internal A synchronized access waits until this process could take the lock. */
@@ -321,6 +337,28 @@ abstract class SharedCells extends SimObject {
         this.cells[i] = v;
         this.access(p, i, 'write', v);
         return v;
+      }
+      case 'compareAndSwap': {
+        // One indivisible step, like Atomics.compareExchange: read, and write only on a match.
+        const i = this.requireCell(op);
+        const old = this.cells[i]!;
+        this.kernel.access(p, this.id, this.loc(i), 'read', old, true);
+        if (old !== op.args[off]) return false;
+        const v = coerce(this.ctype, op.args[off + 1], this.loc(i));
+        this.cells[i] = v;
+        this.kernel.access(p, this.id, this.loc(i), 'write', v, true);
+        return true;
+      }
+      case 'exchange':
+      case 'fetchAdd': {
+        const i = this.requireCell(op);
+        const old = this.cells[i]!;
+        const arg = op.args[off];
+        const v = coerce(this.ctype, op.name === 'exchange' ? arg : (old as number) + (arg as number), this.loc(i));
+        this.kernel.access(p, this.id, this.loc(i), 'read', old, true);
+        this.cells[i] = v;
+        this.kernel.access(p, this.id, this.loc(i), 'write', v, true);
+        return old;
       }
       case 'slice': {
         const [from, to] = this.sliceRange(op);
@@ -394,6 +432,27 @@ abstract class ValueBase<T extends Scalar> extends SharedCells {
    */
   update(fn: (value: T) => T): Op<T> {
     return this.accessOp('update', [fn]);
+  }
+  /**
+   * Atomic compare-and-swap, beyond Python's vocabulary (as `Atomics.compareExchange`
+   * on a SharedArrayBuffer): in ONE step, if the value is `expected` write
+   * `replacement` and resolve to true; otherwise only read and resolve to false.
+   *
+   * @example
+   * ```ts
+   * while (!(yield* v.compareAndSwap(old, old + 1))) old = yield* v.get(); // a lock-free increment
+   * ```
+   */
+  compareAndSwap(expected: T, replacement: T): Op<boolean> {
+    return this.accessOp('compareAndSwap', [expected, replacement]);
+  }
+  /** Atomic exchange (as `Atomics.exchange`): write `value` and resolve to the old value, in one step. */
+  exchange(value: T): Op<T> {
+    return this.accessOp('exchange', [value]);
+  }
+  /** Atomic fetch-and-add (as `Atomics.add`): add `delta` and resolve to the old value, in one step. */
+  fetchAdd(delta: number): Op<number> {
+    return this.accessOp('fetchAdd', [delta]);
   }
 }
 
@@ -491,6 +550,18 @@ abstract class ArrayBase<T extends Scalar> extends SharedCells {
   /** Python's `a[i] = fn(a[i])`, e.g. `a[i] += 1`: **two steps**, see {@link Value.update}. Resolves to the value written. */
   update(i: number, fn: (value: T) => T): Op<T> {
     return this.accessOp('update', [i, fn]);
+  }
+  /** Atomic compare-and-swap on cell `i`, in one step: see {@link RawValue.compareAndSwap}. */
+  compareAndSwap(i: number, expected: T, replacement: T): Op<boolean> {
+    return this.accessOp('compareAndSwap', [i, expected, replacement]);
+  }
+  /** Atomic exchange on cell `i`: resolves to the old value. */
+  exchange(i: number, value: T): Op<T> {
+    return this.accessOp('exchange', [i, value]);
+  }
+  /** Atomic fetch-and-add on cell `i`: resolves to the old value. */
+  fetchAdd(i: number, delta: number): Op<number> {
+    return this.accessOp('fetchAdd', [i, delta]);
   }
   /**
    * Python's `a[start:end]`: a copy of the cells, read in ONE step (a synchronized
