@@ -9,6 +9,13 @@ export interface ExhaustiveOptions {
    */
   readonly preemptionBound?: number;
   /**
+   * Delay bounding (Emmi, Qadeer, Rakamarić, POPL 2011): the default schedule is
+   * round-robin (keep the last process, else the next pid after it); running the
+   * process k places after the default costs k delays. Explore only executions with
+   * at most this many delays. Incomplete, like the preemption bound.
+   */
+  readonly delayBound?: number;
+  /**
    * Partial-order reduction on (default). Off, every interleaving is run — the
    * baseline that tests the reduction's soundness; exponential, for tiny programs.
    */
@@ -42,6 +49,8 @@ interface Node {
   chosen: number;
   /** Preemptions on the path before this state. */
   readonly preemptions: number;
+  /** Delays on the path before this state. */
+  readonly delays: number;
   /** The process that took the previous step (for counting preemptions). */
   readonly previous: number;
   /** Choice points (two or more runnable processes) before this state. */
@@ -99,6 +108,7 @@ export class DporSearch {
   sleepBlocked = 0;
   boundPruned = 0;
   private readonly bound: number;
+  private readonly delayBound: number;
   private readonly reduction: boolean;
   private splitDepth: number;
   private shardIndex = 0;
@@ -110,6 +120,7 @@ export class DporSearch {
 
   constructor(options: ExhaustiveOptions = {}) {
     this.bound = options.preemptionBound ?? Infinity;
+    this.delayBound = options.delayBound ?? Infinity;
     this.reduction = options.reduction ?? true;
     this.splitDepth = options.splitDepth ?? 0;
   }
@@ -193,20 +204,21 @@ export class DporSearch {
     const top = depth < this.splitDepth;
     const sleep = this.reduction && !top ? this.sleepFor(i) : new Set<number>();
     const previous = this.nodes[i - 1]?.chosen ?? -1;
-    const preemptions = this.preemptionsBefore(i);
+    const { preemptions, delays } = this.spentBefore(i);
+    const within = (p: number): boolean => this.within(preemptions, delays, previous, p, pids);
     // Prefer to keep running the previous process: no preemption, and the first
     // execution is the plain sequential one.
     const order = pids.includes(previous) ? [previous, ...pids.filter((p) => p !== previous)] : pids;
-    const pick = order.find((p) => !sleep.has(p) && preemptions + cost(previous, p, pids) <= this.bound);
+    const pick = order.find((p) => !sleep.has(p) && within(p));
     if (pick === undefined) {
       this.blocked = true;
       throw new SleepBlocked();
     }
     // Without reduction (or above the split) every choice within the bound is a branch.
     const full = !this.reduction || top;
-    const backtrack = new Set(full ? order.filter((p) => preemptions + cost(previous, p, pids) <= this.bound) : [pick]);
+    const backtrack = new Set(full ? order.filter(within) : [pick]);
     if (full) this.boundPruned += pids.length - backtrack.size;
-    node = { enabled: pids, next, sleep, backtrack, done: new Set(), chosen: pick, preemptions, previous, depth };
+    node = { enabled: pids, next, sleep, backtrack, done: new Set(), chosen: pick, preemptions, delays, previous, depth };
     this.nodes[i] = node;
     return pids.indexOf(pick);
   }
@@ -222,7 +234,7 @@ export class DporSearch {
         backtrack: new Set([p.pid]),
         done: new Set(),
         chosen: p.pid,
-        preemptions: this.preemptionsBefore(i),
+        ...this.spentBefore(i),
         previous: this.nodes[i - 1]?.chosen ?? -1,
         depth: this.depthAt(i),
       };
@@ -279,10 +291,19 @@ export class DporSearch {
     return out;
   }
 
-  private preemptionsBefore(i: number): number {
+  /** Preemptions and delays spent on the path to state i. */
+  private spentBefore(i: number): { preemptions: number; delays: number } {
     const parent = this.nodes[i - 1];
-    if (parent === undefined) return 0;
-    return parent.preemptions + cost(parent.previous, parent.chosen, parent.enabled);
+    if (parent === undefined) return { preemptions: 0, delays: 0 };
+    return {
+      preemptions: parent.preemptions + cost(parent.previous, parent.chosen, parent.enabled),
+      delays: parent.delays + delay(parent.previous, parent.chosen, parent.enabled),
+    };
+  }
+
+  /** Whether running `next` from a state that already spent this much stays within the bounds. */
+  private within(preemptions: number, delays: number, previous: number, next: number, enabled: readonly number[]): boolean {
+    return preemptions + cost(previous, next, enabled) <= this.bound && delays + delay(previous, next, enabled) <= this.delayBound;
   }
 
   /** Vector clocks over program order and dependence; every race adds a backtrack point. */
@@ -370,7 +391,7 @@ export class DporSearch {
     if (candidates.some((p) => node.backtrack.has(p))) return true;
     const pick = candidates.find((p) => !node.sleep.has(p));
     if (pick === undefined) return true;
-    if (node.preemptions + cost(node.previous, pick, node.enabled) <= this.bound) {
+    if (this.within(node.preemptions, node.delays, node.previous, pick, node.enabled)) {
       node.backtrack.add(pick);
       return true;
     }
@@ -380,7 +401,7 @@ export class DporSearch {
     for (let k = i - 1; k >= 0; k--) {
       const earlier = this.nodes[k]!;
       if (!earlier.enabled.includes(pick) || earlier.sleep.has(pick)) continue;
-      if (earlier.preemptions + cost(earlier.previous, pick, earlier.enabled) > this.bound) continue;
+      if (!this.within(earlier.preemptions, earlier.delays, earlier.previous, pick, earlier.enabled)) continue;
       earlier.backtrack.add(pick);
       return true;
     }
@@ -418,6 +439,20 @@ function writes(e: Event, loc: number): boolean {
 function dependent(a: readonly Access[], b: readonly Access[]): boolean {
   for (const x of a) for (const y of b) if (x.loc === y.loc && (x.write || y.write)) return true;
   return false;
+}
+
+/**
+ * Delays of running `next`: its distance, in round-robin order, from the default
+ * choice (`previous` if it can run, else the first runnable pid after it, wrapping).
+ */
+function delay(previous: number, next: number, enabled: readonly number[]): number {
+  let start = enabled.indexOf(previous);
+  if (start < 0) {
+    start = enabled.findIndex((p) => p > previous);
+    if (start < 0) start = 0;
+  }
+  const at = enabled.indexOf(next);
+  return (at - start + enabled.length) % enabled.length;
 }
 
 /** 1 when switching from `previous` to `next` preempts a process that could have continued. */

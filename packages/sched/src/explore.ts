@@ -390,10 +390,10 @@ function summarise(
       `  minimised to ${failure.preemptions} preemption(s), ${failure.steps} steps; replay with: ${failure.token}`
     );
   }
-  if (complete && source.preemptionBound !== undefined) {
+  if (complete && source.bounded === true) {
     return (
-      `${strategy}: all ${executions} distinct executions with at most ${source.preemptionBound} preemption(s) explored; ${what} in every one; ` +
-      `${outcomes} distinct outcome(s). Executions needing more preemptions were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}: not a proof.`
+      `${strategy}: all ${executions} distinct executions within the bound explored; ${what} in every one; ` +
+      `${outcomes} distinct outcome(s). Executions beyond the bound were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}: not a proof.`
     );
   }
   if (complete) {

@@ -31,8 +31,8 @@ export interface ExplorationStrategy {
    * `shard` option). Seeded strategies are sharded by the explorer instead.
    */
   shard?(index: number, count: number): void;
-  /** A preemption bound that limits what "complete" means (exhaustive only). */
-  readonly preemptionBound?: number;
+  /** A preemption or delay bound limits what "complete" means (exhaustive only). */
+  readonly bounded?: boolean;
   /** Whether a failed run is an artefact of the strategy, not of the program. */
   isArtefact?(result: RunResult): boolean;
 }
@@ -144,9 +144,11 @@ function pctStrategy(seed: string | number, depth: number, steps: number): Strat
  */
 export function exhaustive(options: ExhaustiveOptions = {}): ExplorationStrategy {
   const search = new DporSearch(options);
-  const name =
-    (options.reduction === false ? 'exhaustive-no-reduction' : 'exhaustive') +
-    (options.preemptionBound === undefined ? '' : `(preemptions ≤ ${options.preemptionBound})`);
+  const bounds = [
+    ...(options.preemptionBound === undefined ? [] : [`preemptions ≤ ${options.preemptionBound}`]),
+    ...(options.delayBound === undefined ? [] : [`delays ≤ ${options.delayBound}`]),
+  ];
+  const name = (options.reduction === false ? 'exhaustive-no-reduction' : 'exhaustive') + (bounds.length > 0 ? `(${bounds.join(', ')})` : '');
   return {
     name,
     next: () => {
@@ -162,7 +164,7 @@ export function exhaustive(options: ExhaustiveOptions = {}): ExplorationStrategy
     },
     isArtefact: (r) => search.skipped || (r.status === 'error' && r.error instanceof SleepBlocked),
     shard: (index, count) => search.setShard(index, count),
-    ...(options.preemptionBound === undefined ? {} : { preemptionBound: options.preemptionBound }),
+    ...(options.preemptionBound === undefined && options.delayBound === undefined ? {} : { bounded: true }),
   };
 }
 

@@ -99,7 +99,8 @@ describe('exhaustive exploration with partial-order reduction', () => {
     const full = await explore(writerReaders(3), { strategy: exhaustive(), run: untimed });
     expect(r.executions).toBeLessThanOrEqual(full.executions);
     expect(r.executions).toBeGreaterThan(1);
-    expect(r.summary).toContain('at most 0 preemption(s)');
+    expect(r.summary).toContain('exhaustive(preemptions ≤ 0): all');
+    expect(r.summary).toContain('within the bound explored');
     expect(r.summary).toContain('not a proof');
   });
 });
@@ -205,6 +206,22 @@ function build(spec: readonly (readonly Step[])[]) {
     { name: 'random-program' },
   );
 }
+
+describe('delay bounding', () => {
+  it('0 delays is the round-robin execution alone; more delays reach more outcomes, up to all of them', async () => {
+    const prog = writerReaders(3);
+    const counts = [];
+    for (const delayBound of [0, 1, 2, 8]) {
+      const r = await explore(prog, { strategy: exhaustive({ delayBound }), run: untimed });
+      expect(r.summary).toContain(`delays ≤ ${delayBound}`);
+      counts.push(r.outcomes.length);
+    }
+    expect(counts[0]).toBe(1);
+    expect(counts[1]!).toBeGreaterThan(counts[0]!);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]!).toBeGreaterThanOrEqual(counts[i - 1]!);
+    expect(counts[3]).toBe(8); // enough delays: every outcome of the unbounded search
+  });
+});
 
 describe('soundness of the reduction', () => {
   it('reaches exactly the outcomes of unreduced search, for random small programs', async () => {
