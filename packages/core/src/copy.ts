@@ -34,6 +34,16 @@ function copyInto(v: unknown, seen: Map<object, unknown>): unknown {
     return out;
   }
   if (v instanceof Date) return new Date(v.getTime());
+  if (v instanceof Error) {
+    // An exception pickles with its message: `message` and `stack` are not enumerable.
+    const out = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
+    seen.set(v, out);
+    for (const k of ['message', 'stack'] as const) {
+      if (Object.prototype.hasOwnProperty.call(v, k)) Object.defineProperty(out, k, { value: v[k], writable: true, configurable: true, enumerable: false });
+    }
+    for (const k of Object.keys(v)) out[k] = copyInto((v as unknown as Record<string, unknown>)[k], seen);
+    return out;
+  }
   if (ArrayBuffer.isView(v)) return (v as unknown as { slice(): unknown }).slice();
   const out = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
   seen.set(v, out);

@@ -117,9 +117,24 @@ export class OSError extends PythonError {
   override readonly name: string = 'OSError';
 }
 
-/** Python's `BrokenPipeError`: sending into a pipe whose read end is closed everywhere. */
-export class BrokenPipeError extends OSError {
+/** Python's `ConnectionError`: the base of the connection errors below (an OSError). */
+export class ConnectionError extends OSError {
+  override readonly name: string = 'ConnectionError';
+}
+
+/** Python's `BrokenPipeError`: sending into a pipe whose read end is closed everywhere, or on a socket shut down for writing. */
+export class BrokenPipeError extends ConnectionError {
   override readonly name: string = 'BrokenPipeError';
+}
+
+/** Python's `ConnectionRefusedError` (errno 111): a socket connect() to a port nobody listens on. */
+export class ConnectionRefusedError extends ConnectionError {
+  override readonly name: string = 'ConnectionRefusedError';
+}
+
+/** Python's `ConnectionResetError` (errno 104): the other end of a socket reset the connection. */
+export class ConnectionResetError extends ConnectionError {
+  override readonly name: string = 'ConnectionResetError';
 }
 
 /**
@@ -159,4 +174,12 @@ export class KeyError extends PythonError {
 /** Python's `AttributeError`: a manager Namespace has no such attribute. */
 export class AttributeError extends PythonError {
   override readonly name: string = 'AttributeError';
+}
+
+/**
+ * Python's `multiprocessing.TimeoutError`: `AsyncResult.get(timeout)` or a Pool
+ * iterator's `next(timeout)` found no result within `timeout` virtual seconds.
+ */
+export class TimeoutError extends PythonError {
+  override readonly name: string = 'TimeoutError';
 }

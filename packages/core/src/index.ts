@@ -28,7 +28,26 @@ export { Event } from './primitives/event.js';
 export { Condition } from './primitives/condition.js';
 export { Barrier } from './primitives/barrier.js';
 export { Queue, JoinableQueue, SimpleQueue } from './primitives/queue.js';
+export { Pool, AsyncResult, IMapIterator } from './primitives/pool.js';
+export type { PoolOptions, PoolFunction, TaskResult, PoolReturn, ApplyAsyncOptions, MapAsyncOptions } from './primitives/pool.js';
 export { Connection } from './primitives/pipe.js';
+export {
+  Socket,
+  Bytes,
+  encode,
+  AF_INET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_KEEPALIVE,
+  IPPROTO_TCP,
+  TCP_NODELAY,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+  SOMAXCONN,
+} from './primitives/socket.js';
+export type { SocketModule, Address } from './primitives/socket.js';
 export { Value, RawValue, SharedArray, RawArray } from './primitives/value.js';
 export type { Typecode, IntTypecode, FloatTypecode, CharTypecode, CValue, ArrayInit, Scalar, SharedOptions, SharedCtypes } from './primitives/value.js';
 export { FileSystem } from './primitives/files.js';
@@ -47,11 +66,11 @@ export {
   QueueProxy,
 } from './primitives/manager.js';
 export type { DictKey, DictInit } from './primitives/manager.js';
-export { KeyError, AttributeError } from './errors.js';
+export { KeyError, AttributeError, TimeoutError } from './errors.js';
 export type { BarrierOptions } from './primitives/barrier.js';
 export { randomStrategy } from './strategy.js';
 export type { Strategy, ChoiceContext, StepObserver } from './strategy.js';
-export type { Monitor, MonitorContext } from './monitor.js';
+export type { Monitor, MonitorContext, ExecutionInfo } from './monitor.js';
 export { Schedule, PID_BASE } from './schedule.js';
 export { serializeTrace, stableStringify } from './trace.js';
 export { formatTrace } from './format.js';
@@ -86,6 +105,9 @@ export {
   EOFError,
   OSError,
   BrokenPipeError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
   PyTypeError,
   IndexError,
   FileNotFoundError,

@@ -51,6 +51,8 @@ export interface KernelConfig {
   readonly patchGlobals: boolean;
   /** Model CPython's Queue feeder thread (put becomes visible one step later). */
   readonly queueFeeder: boolean;
+  /** Virtual seconds a process creation takes (Process.start, Pool workers); 0 = instant. */
+  readonly spawnCost: number;
 }
 
 /** The one kernel that is running, if any: runs patch globals, so they cannot overlap. */
@@ -528,8 +530,10 @@ export class Kernel implements ChoiceContext {
   }
 
   /** Record a shared-data access made by the operation being performed. */
-  access(p: SimProcess, obj: string, loc: string, kind: 'read' | 'write', value: unknown, atomic: boolean): void {
-    if (this.observed) this.emit({ type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic });
+  access(p: SimProcess, obj: string, loc: string, kind: 'read' | 'write', value: unknown, atomic: boolean, lock?: string): void {
+    if (!this.observed) return;
+    const e = { type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic } as const;
+    this.emit(lock === undefined ? e : { ...e, lock });
   }
 
   /** Record a message entering a channel; returns its run-unique id for the matching receive. */

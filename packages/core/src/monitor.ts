@@ -1,3 +1,4 @@
+import type { RunResult } from './run.js';
 import type { TraceEvent } from './trace.js';
 
 /** Handed to a monitor when a run starts. */
@@ -34,4 +35,20 @@ export interface Monitor {
   onEvent(event: TraceEvent, ctx: MonitorContext): void;
   /** Called once when the run has ended. */
   onEnd?(ctx: MonitorContext): void;
+  /**
+   * Called by an explorer (`@interleave/sched`) after each execution it counts,
+   * after `onEnd`: lets a monitor that judges a whole exploration (how many
+   * executions reached a state, and a token replaying the first) tell counted
+   * executions from the explorer's internal re-runs (shrinking, pruned runs).
+   */
+  onExecution?(execution: ExecutionInfo): void;
+}
+
+/** What an explorer tells monitors about one counted execution. */
+export interface ExecutionInfo {
+  /** 0-based: the how-manieth counted execution of this exploration. */
+  readonly index: number;
+  readonly result: RunResult;
+  /** A replay token for this execution; encoded on first call. */
+  token(): string;
 }

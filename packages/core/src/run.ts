@@ -82,6 +82,12 @@ export interface RunOptions {
    * true; false makes every put visible at once.
    */
   readonly queueFeeder?: boolean;
+  /**
+   * Virtual seconds it takes to create a process: `p.start()` and each Pool worker
+   * wait this long before the child exists (timed mode only). Default 0: instant.
+   * Set it to compare process-per-task with a Pool, as the course does.
+   */
+  readonly spawnCost?: number;
 }
 
 /** Final state of one process. */
@@ -194,7 +200,7 @@ function launch<R>(prog: Program<R>, options: RunOptions, done: (r: RunResult<R>
   return k;
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['seed', 'strategy', 'timing', 'maxSteps', 'trace', 'monitors', 'cpuCount', 'patchGlobals', 'queueFeeder']);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['seed', 'strategy', 'timing', 'maxSteps', 'trace', 'monitors', 'cpuCount', 'patchGlobals', 'queueFeeder', 'spawnCost']);
 
 function resolveOptions(o: RunOptions): KernelConfig {
   if (typeof o !== 'object' || o === null) {
@@ -222,6 +228,10 @@ function resolveOptions(o: RunOptions): KernelConfig {
   if (!Number.isInteger(cpuCount) || cpuCount < 1) {
     throw misuse('INVALID_OPTION', `run(program, options): cpuCount must be a positive integer, got ${String(cpuCount)}.`, 'pass e.g. `{ cpuCount: 8 }`.');
   }
+  const spawnCost = o.spawnCost ?? 0;
+  if (typeof spawnCost !== 'number' || !Number.isFinite(spawnCost) || spawnCost < 0) {
+    throw misuse('INVALID_OPTION', `run(program, options): spawnCost must be a finite number of virtual seconds >= 0, got ${show(spawnCost)}.`, 'pass e.g. `{ spawnCost: 0.03 }`, or omit it for instant process creation.');
+  }
   const strategy = o.strategy ?? randomStrategy(seed);
   if (typeof strategy.choose !== 'function') {
     throw misuse('INVALID_OPTION', 'run(program, options): strategy must have a choose(enabled, ctx) method.', 'pass a Strategy, e.g. randomStrategy(seed).');
@@ -245,6 +255,7 @@ function resolveOptions(o: RunOptions): KernelConfig {
     cpuCount,
     patchGlobals: o.patchGlobals ?? true,
     queueFeeder: o.queueFeeder ?? true,
+    spawnCost,
   };
 }
 

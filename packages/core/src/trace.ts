@@ -95,6 +95,12 @@ export interface AccessEvent extends EventBase {
    * locked Value's access): no data race, though read-then-write can still lose updates.
    */
   readonly atomic: boolean;
+  /**
+   * The lock a synchronized Value/Array access takes and gives back within its step
+   * (its own RLock, or the lock given at creation): the race checker orders the
+   * access by that lock's acquire/release, as Python's `with self._lock:` does.
+   */
+  readonly lock?: string;
 }
 
 /** A message entered a channel (Queue put, Pipe send). `msg` is unique in the run. */

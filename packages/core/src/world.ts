@@ -17,6 +17,8 @@ import { createPipe } from './primitives/pipe.js';
 import { SyncManager } from './primitives/manager.js';
 import { createSharedCtypes, type SharedCtypes } from './primitives/value.js';
 import { FileSystem, type InitialFiles } from './primitives/files.js';
+import { createPool, type Pool, type PoolFunction, type PoolOptions } from './primitives/pool.js';
+import { createSocketModule, type SocketModule } from './primitives/socket.js';
 
 /** Python's `multiprocessing` module, simulated. `Value`, `Array`, `RawValue`, `RawArray`: see {@link SharedCtypes}. */
 export interface Mp extends SharedCtypes {
@@ -44,6 +46,13 @@ export interface Mp extends SharedCtypes {
    * behind proxies; each proxy call is one atomic step (see docs/manager.md).
    */
   Manager(): SyncManager;
+  /**
+   * `Pool(processes=None, initializer=None, initargs=(), maxtasksperchild=None)`, or
+   * `Pool({ processes, initializer, initargs, maxtasksperchild })`: worker processes
+   * reused across tasks; see docs/pool.md.
+   */
+  Pool(processes?: number | null, initializer?: PoolFunction | null, initargs?: readonly unknown[], maxtasksperchild?: number | null): Pool;
+  Pool(options: PoolOptions): Pool;
   /** `current_process()` */
   currentProcess(): Process;
   /** `parent_process()`: null in the main process. */
@@ -97,6 +106,12 @@ export interface World {
   readonly print: (...values: unknown[]) => Op<void>;
   /** The simulated disk, shared by every process of the run; starts with the program's `files`. */
   readonly fs: FileSystem;
+  /**
+   * Python's `socket` module over a simulated TCP network on one machine
+   * (127.0.0.1): `socket(AF_INET, SOCK_STREAM)`, or `socket.socket(...)`.
+   * See docs/network.md.
+   */
+  readonly socket: SocketModule;
 }
 
 /** Build the modules of one run. Every function acts for the process running now. */
@@ -126,6 +141,7 @@ export function createWorld(k: Kernel, files?: InitialFiles): World {
     SimpleQueue: <T>() => (current('mp.SimpleQueue()'), new SimpleQueue<T>(k)),
     Pipe: <T>(duplex = true) => createPipe<T>(k, current('mp.Pipe()').owner, boolArg('mp.Pipe(duplex)', 'duplex', duplex)),
     Manager: () => (current('mp.Manager()'), new SyncManager(k)),
+    Pool: (...args: readonly unknown[]) => createPool(k, current('mp.Pool()'), args),
     ...createSharedCtypes(k, current),
     currentProcess: () => handleOf(current('mp.currentProcess()').owner),
     parentProcess: () => {
@@ -183,7 +199,23 @@ export function createWorld(k: Kernel, files?: InitialFiles): World {
 
   const print = (...values: unknown[]): Op<void> => (current('print()'), stdout.print(values));
 
-  return { mp, time, random, os, print, fs: new FileSystem(k, files) };
+  // The disk and the network are built on first use: most programs touch neither,
+  // and exploration builds a world per execution.
+  let fs: FileSystem | undefined;
+  let socket: SocketModule | undefined;
+  return {
+    mp,
+    time,
+    random,
+    os,
+    print,
+    get fs(): FileSystem {
+      return (fs ??= new FileSystem(k, files));
+    },
+    get socket(): SocketModule {
+      return (socket ??= createSocketModule(k, current));
+    },
+  };
 }
 
 /** A process's user-facing handle (threads answer with their owner's). */

@@ -504,7 +504,7 @@ describe('INVALID_OPTION', () => {
       options: { sed: 1 },
       message: msg(
         'run(program, options): unknown option "sed".',
-        'use only seed, strategy, timing, maxSteps, trace, monitors, cpuCount, patchGlobals, queueFeeder.',
+        'use only seed, strategy, timing, maxSteps, trace, monitors, cpuCount, patchGlobals, queueFeeder, spawnCost.',
       ),
     },
     {

@@ -184,7 +184,10 @@ export class DporSearch {
       this.sleepBlocked++;
       return;
     }
-    if (this.reduction) this.analyse();
+    if (this.reduction) {
+      this.analyse();
+      this.disabledNeverRun();
+    }
   }
 
   private choose(enabled: readonly ProcessView[]): number {
@@ -260,6 +263,35 @@ export class DporSearch {
     const e = this.events[this.events.length - 1];
     if (e === undefined) return;
     e.locs.push({ loc: this.locId(p.handleId), write: true });
+  }
+
+  /**
+   * Pending steps that never ran. A process runnable at state i and not at i + 1
+   * was disabled by step i (which took what it waited for, terminated it, ended the
+   * run...). If it never stepped again, no race involves that pending step — the
+   * analysis sees executed steps only — so the order "it runs before step i" would
+   * be lost: a Pool terminated before a worker ran, a result handler stopped with a
+   * result in hand. Let state i also run it first; there it becomes a real step
+   * whose races are analysed like any other.
+   */
+  private disabledNeverRun(): void {
+    const disabledAt = new Map<number, number>();
+    const events = this.events;
+    for (let i = 0; i < events.length; i++) {
+      const node = this.nodes[i];
+      if (node === undefined) continue;
+      const stepper = events[i]!.pid;
+      disabledAt.delete(stepper);
+      // After the last step nothing runs any more: every process left runnable was disabled by it.
+      const after = this.nodes[i + 1]?.enabled ?? [];
+      for (const p of node.enabled) if (p !== stepper && !after.includes(p)) disabledAt.set(p, i);
+    }
+    for (const [p, i] of disabledAt) {
+      const node = this.nodes[i]!;
+      if (this.isTop(node) || node.sleep.has(p) || node.backtrack.has(p)) continue;
+      if (this.within(node.preemptions, node.delays, node.previous, p, node.enabled)) node.backtrack.add(p);
+      else this.boundPruned++;
+    }
   }
 
   private intern(fp: readonly Footprint[], self: string): Access[] {

@@ -145,6 +145,7 @@ export async function replay<R>(prog: Program<R>, token: string, options: { read
     timing: t.timing,
     queueFeeder: t.queueFeeder,
     cpuCount: t.cpuCount,
+    spawnCost: t.spawnCost,
     maxSteps: t.maxSteps,
     strategy,
     trace: options.trace ?? true,
@@ -162,7 +163,8 @@ export async function replay<R>(prog: Program<R>, token: string, options: { read
   return result;
 }
 
-async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stopOnFailure: boolean): Promise<ExploreReport> {
+/** `nested`: a search inside shrinking, whose executions monitors are not told about (they are not the user's). */
+async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stopOnFailure: boolean, nested = false): Promise<ExploreReport> {
   const source = options.strategy ?? random();
   const exhaustiveLike = source.complete !== undefined && source.name.startsWith('exhaustive');
   const budget = options.budget ?? {};
@@ -239,7 +241,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
     // Monitors that judge the whole exploration (checkers' sometimes/reachable) learn
     // which runs count, and can ask for a token; shrinking re-runs are not told.
     let token: string | undefined;
-    for (const m of monitors) m.onExecution?.({ index: executions - 1, result, token: () => (token ??= encodeToken(result, prog, runOptions)) });
+    if (!nested) for (const m of monitors) m.onExecution?.({ index: executions - 1, result, token: () => (token ??= encodeToken(result, prog, runOptions)) });
     const verdict = judge(result, options.property);
     if (verdict !== null && failed === null) {
       failed = { result, ...verdict };
@@ -332,6 +334,7 @@ async function minimise<R>(
       const bounded = await exploreWith(
         prog,
         { ...options, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget: { executions: 2000 }, run: { ...options.run, seed } },
+        true,
         true,
       );
       const found = bounded.failure;

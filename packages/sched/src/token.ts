@@ -9,6 +9,8 @@ export interface TokenContents {
   readonly queueFeeder: boolean;
   readonly cpuCount: number;
   readonly maxSteps: number;
+  /** Virtual seconds per process creation (the run option `spawnCost`); 0 when absent. */
+  readonly spawnCost: number;
   readonly schedule: Schedule;
 }
 
@@ -33,6 +35,7 @@ export function encodeToken(result: RunResult, prog: Program, options: RunOption
     queueFeeder: options.queueFeeder ?? true,
     cpuCount: options.cpuCount ?? 4,
     maxSteps: options.maxSteps ?? 1_000_000,
+    spawnCost: options.spawnCost ?? 0,
     schedule: result.schedule,
   });
 }
@@ -41,9 +44,15 @@ export function encodeToken(result: RunResult, prog: Program, options: RunOption
 export function encodeContents(c: TokenContents): string {
   const out: number[] = [];
   pushU32(out, fnv1a(utf8(c.program)));
-  out.push((c.timing === 'untimed' ? 1 : 0) | (c.queueFeeder ? 0 : 2));
+  // Flag 4: a spawnCost follows maxSteps (a float64), so tokens of runs without one are unchanged.
+  out.push((c.timing === 'untimed' ? 1 : 0) | (c.queueFeeder ? 0 : 2) | (c.spawnCost !== 0 ? 4 : 0));
   pushVarint(out, c.cpuCount);
   pushVarint(out, c.maxSteps);
+  if (c.spawnCost !== 0) {
+    const f = new DataView(new ArrayBuffer(8));
+    f.setFloat64(0, c.spawnCost);
+    for (let i = 0; i < 8; i++) out.push(f.getUint8(i));
+  }
   const seed = utf8(c.seed);
   pushVarint(out, seed.length);
   out.push(...seed);
@@ -94,6 +103,12 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
   };
   const cpuCount = varint();
   const maxSteps = varint();
+  let spawnCost = 0;
+  if (flags & 4) {
+    if (at + 8 > body.length) throw bad('the token is truncated.');
+    spawnCost = new DataView(body.buffer, body.byteOffset + at, 8).getFloat64(0);
+    at += 8;
+  }
   const seedLength = varint();
   if (at + seedLength > body.length) throw bad('the token is truncated.');
   const seed = Buffer.from(body.subarray(at, at + seedLength)).toString('utf8');
@@ -104,7 +119,7 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
   } catch {
     throw bad('the token is truncated.');
   }
-  return { seed, timing: flags & 1 ? 'untimed' : 'timed', queueFeeder: (flags & 2) === 0, cpuCount, maxSteps, schedule };
+  return { seed, timing: flags & 1 ? 'untimed' : 'timed', queueFeeder: (flags & 2) === 0, cpuCount, maxSteps, spawnCost, schedule };
 }
 
 function utf8(s: string): Uint8Array {

@@ -19,7 +19,7 @@ const outcome = (r: RunResult): string => (r.status === 'ok' ? `ok ${JSON.string
 function* attempt(op: Op<unknown>): Gen<string> {
   try {
     const v = yield* op;
-    return v === undefined ? 'ok' : String(v);
+    return v === undefined ? 'ok' : v instanceof Uint8Array ? v.toString() : JSON.stringify(v);
   } catch (e) {
     return (e as Error).name;
   }
@@ -46,6 +46,7 @@ describe('socket footprints under partial-order reduction', () => {
         function* client(): Gen {
           const c = socket();
           yield* c.connect(['127.0.0.1', 8080]);
+          yield* c.getsockname();
           // exits holding c: the exit closes it
         }
         yield* mp.Process({ target: client }).start();
@@ -162,5 +163,24 @@ describe('socket footprints under partial-order reduction', () => {
       { name: 'inherited' },
     );
     expect(await sameOutcomes(prog)).toEqual(new Set(['ok ["x",""]']));
+  });
+
+  it('a listener whose process exits refuses later connects and resets the connection it never accepted', async () => {
+    const prog = program(
+      function* ({ mp, socket }: World) {
+        function* server(): Gen {
+          const s = socket();
+          yield* s.bind(['127.0.0.1', 8080]);
+          yield* s.listen(1);
+          yield* s.getsockname(); // a step between listen and the exit
+        }
+        yield* mp.Process({ target: server }).start();
+        const c = socket();
+        const connected = yield* attempt(c.connect(['127.0.0.1', 8080]));
+        return connected === 'ok' ? [connected, yield* attempt(c.recv(10))] : [connected];
+      },
+      { name: 'listener-exits' },
+    );
+    expect(await sameOutcomes(prog)).toEqual(new Set(['ok ["ConnectionRefusedError"]', 'ok ["ok","ConnectionResetError"]']));
   });
 });

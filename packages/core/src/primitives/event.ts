@@ -14,13 +14,13 @@ import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
  * ```
  */
 export class Event extends SimObject {
-  private flag = false;
-  /** How many times `set` has run: a waiter issued before a `set` is woken by it. */
-  private sets = 0;
+  /** @internal */ protected flag = false;
+  /** @internal How many times `set` has run: a waiter issued before a `set` is woken by it. */
+  protected sets = 0;
 
   /** @internal Use `mp.Event()`. */
-  constructor(kernel: Kernel) {
-    super(kernel, 'Event');
+  constructor(kernel: Kernel, kind = 'Event') {
+    super(kernel, kind);
   }
 
   /** Set the flag and wake every waiter. */
@@ -64,11 +64,17 @@ export class Event extends SimObject {
         this.flag = false;
         return undefined;
       case 'isSet':
-      case 'wait':
         return this.flag;
+      case 'wait':
+        return this.waitResult(op);
       default:
         throw new Error(`${this.id}: unknown operation ${op.name}`);
     }
+  }
+
+  /** @internal What a woken `wait` resolves to: multiprocessing re-reads the flag. */
+  protected waitResult(_op: Op<unknown>): boolean {
+    return this.flag;
   }
 
   /** @internal */

@@ -6,6 +6,7 @@ import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '.
 import type { SimProcess } from '../process-state.js';
 import { formatPython } from '../python-format.js';
 import { Stdout } from './io.js';
+import { Event } from './event.js';
 import { Acquirable } from './lock.js';
 
 /*
@@ -826,62 +827,14 @@ export class SemaphoreProxy extends Acquirable {
  * `mp.Event()`, except that `wait` resolves to true when a `set` woke it even if
  * the flag was cleared again before the waiter ran — threading's semantics.
  */
-export class EventProxy extends SimObject {
-  private flag = false;
-  private sets = 0;
-
+export class EventProxy extends Event {
   /** @internal Use `m.Event()`. */
   constructor(kernel: Kernel) {
     super(kernel, 'EventProxy');
   }
-  /** Set the flag and wake every waiter. */
-  set(): Op<void> {
-    return this.op('set', []);
-  }
-  /** Clear the flag. */
-  clear(): Op<void> {
-    return this.op('clear', []);
-  }
-  /** `is_set()` */
-  isSet(): Op<boolean> {
-    return this.op('isSet', []);
-  }
-  /** Wait until set or `timeout` virtual seconds pass: true when set (or woken by a set), false on timeout. */
-  wait(timeout?: number | null): Op<boolean> {
-    const t = timeoutArg(`${this.id}.wait(timeout)`, timeout);
-    const op = this.op<boolean>('wait', t === undefined ? [] : [t], t === undefined ? Infinity : this.kernel.now + t);
-    op.memo = this.sets;
-    return op;
-  }
-  /** @internal `isSet` and `wait` only read the flag. */
-  override footprint(op: Op<unknown>): readonly Footprint[] {
-    return [{ loc: this.id, write: op.name === 'set' || op.name === 'clear' }];
-  }
-  /** @internal */
-  ready(op: Op<unknown>): boolean {
-    return op.name !== 'wait' || this.flag || this.sets !== op.memo || this.kernel.now >= op.deadline;
-  }
-  /** @internal */
-  perform(op: Op<unknown>): unknown {
-    switch (op.name) {
-      case 'set':
-        this.flag = true;
-        this.sets++;
-        return undefined;
-      case 'clear':
-        this.flag = false;
-        return undefined;
-      case 'isSet':
-        return this.flag;
-      case 'wait':
-        return this.flag || this.sets !== op.memo;
-      default:
-        throw new Error(`${this.id}: unknown operation ${op.name}`);
-    }
-  }
-  /** @internal */
-  override waitInfo(): WaitInfo {
-    return { waitsOn: `waiting for ${this.id} to be set`, heldBy: [] };
+  /** @internal threading's `wait` returns true once a `set` woke it, whatever the flag is now. */
+  protected override waitResult(op: Op<unknown>): boolean {
+    return this.flag || this.sets !== op.memo;
   }
   /** Python's repr, with the proxy id where Python shows an address. */
   override toString(): string {

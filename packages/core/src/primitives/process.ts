@@ -102,9 +102,13 @@ export class Process extends SimObject {
     return this.state?.exitcode ?? null;
   }
 
-  /** Start the process: it becomes runnable and will run its target. */
+  /**
+   * Start the process: it becomes runnable and will run its target. With the run
+   * option `spawnCost` (timed mode), the parent waits that many virtual seconds first.
+   */
   start(): Op<void> {
-    return this.op('start', []);
+    const cost = spawnCostOf(this.kernel);
+    return this.op('start', [], cost > 0 ? this.kernel.now + cost : Infinity);
   }
 
   /** Wait until the process exits, or until `timeout` virtual seconds pass. */
@@ -143,6 +147,9 @@ export class Process extends SimObject {
       }
       case 'exit':
         return op.proc.mayExit();
+      case 'start':
+        // Infinity: no spawnCost, the start takes effect at once.
+        return op.deadline === Infinity || this.kernel.now >= op.deadline;
       default:
         return true;
     }
@@ -178,7 +185,7 @@ export class Process extends SimObject {
   override waitInfo(op: Op<unknown>): WaitInfo {
     if (op.name === 'exit') {
       const rest = op.proc.children.filter((c) => !c.done);
-      if (rest.length === 0) return { waitsOn: 'at exit, waiting for its queue feeder threads to flush', heldBy: [] };
+      if (rest.length === 0) return { waitsOn: 'at exit, waiting for its background threads (queue feeders, pool result handlers) to finish what they can do', heldBy: [] };
       return {
         waitsOn: `at exit, waiting for its non-daemonic children ${rest.map((c) => c.label).join(', ')}`,
         heldBy: rest.map((c) => c.pid),
@@ -186,6 +193,7 @@ export class Process extends SimObject {
     }
     const s = this.state;
     if (op.name === 'join' && s !== null) return { waitsOn: `waiting for ${s.label} to exit`, heldBy: [s.pid] };
+    if (op.name === 'start') return { waitsOn: `creating ${this.name} (spawnCost: process creation takes virtual time)`, heldBy: [] };
     return super.waitInfo(op);
   }
 
@@ -193,15 +201,24 @@ export class Process extends SimObject {
     if (this.state !== null) throw new PyAssertionError('cannot start a process twice');
     if (this.creator !== caller) throw new PyAssertionError('can only start a process object created by current process');
     if (caller.daemon) throw new PyAssertionError('daemonic processes are not allowed to have children');
+    this.launch(caller, caller);
+    return undefined;
+  }
+
+  /**
+   * @internal Create the running process as a child of `parent`, in a step of
+   * `actor` (the parent itself, or a Pool's worker-handler thread of it).
+   */
+  launch(parent: SimProcess, actor: SimProcess): SimProcess {
     const k = this.kernel;
-    const child = new SimProcess(k.allocatePid(), this.name, this.daemonFlag, caller, this, this.identity, this.body);
+    const child = new SimProcess(k.allocatePid(), this.name, this.daemonFlag, parent, this, this.identity, this.body);
     this.state = child;
-    caller.children.push(child);
+    parent.children.push(child);
     k.admit(child);
-    k.emitSpawn(caller, child);
+    k.emitSpawn(actor, child);
     // Like the spawn start method: the child inherits the handles passed in its args.
     for (const o of simObjectsIn(this.args)) o.inheritedBy(child);
-    return undefined;
+    return child;
   }
 
   private checkChild(caller: SimProcess, verb: 'join' | 'test'): void {
@@ -218,6 +235,11 @@ export class Process extends SimObject {
     const status = s === null ? 'initial' : s.done ? `stopped exitcode=${String(s.exitcode)}` : 'started';
     return `<Process name='${this.name}'${s ? ` pid=${s.pid} parent=${s.parent?.pid ?? 'None'}` : ''} ${status}${this.daemonFlag ? ' daemon' : ''}>`;
   }
+}
+
+/** @internal Virtual seconds a process creation takes: the run option `spawnCost`, in timed mode only. */
+export function spawnCostOf(k: Kernel): number {
+  return k.config.timed ? k.config.spawnCost : 0;
 }
 
 /** Simulated objects among `values`, looking inside arrays and plain objects (three levels deep). */

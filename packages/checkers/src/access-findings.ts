@@ -1,0 +1,317 @@
+/**
+ * What the race and lost-update checkers share: a record of each access they may
+ * report, how it is described (process, step, time, operation, value, source
+ * line), and a store that keeps one finding per distinct situation across every
+ * run a monitor watches, with replay tokens when an explorer provides them.
+ *
+ * @internal
+ */
+import { stableStringify, type ExecutionInfo, type IssueEvent, type MonitorContext, type TraceEvent } from '@interleave/core';
+import type { Checker, DistinctFinding, FailOn } from './checker.js';
+import type { Proc } from './hb.js';
+import { formatFinding, type Finding, type FindingEvent, type FindingStatus } from './report.js';
+
+/** Options every access checker takes. */
+export interface AccessCheckerOptions {
+  /**
+   * Which findings fail the run (it ends with status `error`, the findings in its
+   * message, once the run is over, so one run reports all of them): `confirmed`
+   * (default), `potential` (potential ones too) or `never` (only collect them).
+   */
+  readonly failOn?: FailOn;
+  /**
+   * Capture where the user's code issued each operation (`new Error().stack` at
+   * every issue) to name source lines in reports and to tell apart code sites.
+   * Costs a stack capture per operation: off by default.
+   */
+  readonly sources?: boolean;
+}
+
+/** One shared-data access, as a report needs it. */
+export interface Access {
+  readonly pid: number;
+  /** Index of the process in vector clocks. */
+  readonly t: number;
+  /** The process's own clock entry at the access: its epoch `c@t`. */
+  readonly c: number;
+  readonly name: string;
+  readonly step: number;
+  readonly time: number;
+  readonly kind: 'read' | 'write';
+  readonly obj: string;
+  readonly loc: string;
+  readonly value: unknown;
+  /** The operation performing it (the process's last issue). */
+  readonly op: IssueEvent | null;
+  readonly site: Error | null;
+  /** Locks the process held (its own acquire/release operations). */
+  readonly held: readonly string[];
+}
+
+/** Build the record of an access by `p` now. */
+export function accessOf(p: Proc, e: { readonly step: number; readonly time: number; readonly kind: 'read' | 'write'; readonly obj: string; readonly loc: string; readonly value: unknown }): Access {
+  return {
+    pid: p.pid,
+    t: p.idx,
+    c: p.clock[p.idx]!,
+    name: p.name,
+    step: e.step,
+    time: e.time,
+    kind: e.kind,
+    obj: e.obj,
+    loc: e.loc,
+    value: e.value,
+    op: p.op,
+    site: p.site,
+    held: p.held,
+  };
+}
+
+/** `DictProxy#1.update("count", fn)`, like the kernel's own operation labels. */
+export function opLabel(op: IssueEvent | null): string {
+  if (op === null) return '(process start)';
+  return `${op.obj}.${op.op}(${op.args.map(formatArg).join(', ')})`;
+}
+
+function formatArg(a: unknown): string {
+  if (typeof a === 'string') return JSON.stringify(a);
+  if (typeof a === 'function') return a.name || 'fn';
+  if (typeof a === 'object' && a !== null) {
+    const id = (a as { id?: unknown }).id;
+    if (typeof id === 'string' && typeof (a as { toJSON?: unknown }).toJSON === 'function') return id;
+    return short(stableStringify(a), 40);
+  }
+  return String(a);
+}
+
+/** A value as it reads in a sentence: `97`, `"{\"count\":1}"`, `None` for undefined. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'None';
+  if (typeof v === 'string') return short(JSON.stringify(v), 60);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return short(stableStringify(v), 60);
+}
+
+function short(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** A value that survives `JSON.stringify` as it is shown (Maps, Sets, undefined…). */
+export function jsonValue(v: unknown): unknown {
+  if (v === undefined || v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v ?? null;
+  return JSON.parse(stableStringify(v)) as unknown;
+}
+
+// ---------------------------------------------------------------- sources
+
+const sites = new WeakMap<Error, string | null>();
+
+/** Frames of the simulator itself, of the checkers and of libraries: not the user's code. */
+const INTERNAL = /[\\/]packages[\\/](?:core|checkers|sched)[\\/]src[\\/]|[\\/]node_modules[\\/]|\bnode:|\(native\)|^\s*at (?:new )?Promise\b|^\s*at (?:async )?Generator\.next/;
+
+/** `examples/course/manager.ts:82:11`: the innermost frame of the user's code, relative to the working directory. */
+export function siteOf(e: Error | null): string | undefined {
+  if (e === null) return undefined;
+  let s = sites.get(e);
+  if (s === undefined) {
+    s = null;
+    const lines = (e.stack ?? '').split('\n');
+    for (let i = 1; i < lines.length && s === null; i++) {
+      const line = lines[i]!;
+      if (INTERNAL.test(line)) continue;
+      const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line);
+      if (m !== null) s = `${relative(m[1]!)}:${m[2]}:${m[3]}`;
+    }
+    sites.set(e, s);
+  }
+  return s ?? undefined;
+}
+
+function relative(path: string): string {
+  const p = path.startsWith('file://') ? decodeURIComponent(path.slice('file://'.length)) : path;
+  const cwd = typeof process === 'undefined' ? '' : process.cwd() + '/';
+  return cwd !== '/' && p.startsWith(cwd) ? p.slice(cwd.length) : p;
+}
+
+/**
+ * What identifies the code of an access across processes and runs: its source
+ * line when captured, else its operation (`DictProxy#1.update`).
+ */
+export function codeOf(a: Access): string {
+  const s = siteOf(a.site);
+  const op = a.op === null ? 'start' : `${a.op.obj}.${a.op.op}`;
+  return s === undefined ? `${op}:${a.kind}` : `${s}:${a.kind}`;
+}
+
+/** Array cells and list elements share a report: `Array#1[3]` → `Array#1[*]`. */
+export function locClass(loc: string): string {
+  return loc.replace(/\[-?\d+\]$/, '[*]');
+}
+
+/** The finding event of one access. */
+export function eventOf(a: Access, note: string): FindingEvent {
+  const source = siteOf(a.site);
+  return {
+    pid: a.pid,
+    name: a.name,
+    step: a.step,
+    time: a.time,
+    op: opLabel(a.op),
+    note,
+    value: jsonValue(a.value),
+    ...(source === undefined ? {} : { source }),
+  };
+}
+
+/** `holding Lock#1` / `holding no lock` */
+export function heldNote(a: Access): string {
+  return a.held.length === 0 ? 'holding no lock' : `holding ${a.held.join(', ')}`;
+}
+
+/** What a location is, for a why: `unsynchronised shared memory (RawValue)`. */
+export function describeLoc(loc: string): string {
+  if (loc.startsWith('file:')) return `the file ${JSON.stringify(loc.slice(5))}`;
+  return loc;
+}
+
+// ------------------------------------------------------------------ store
+
+interface Entry {
+  finding: Finding;
+  occurrences: number;
+  runs: number;
+  token: string | undefined;
+}
+
+/**
+ * Findings of one monitor: per run (the run's own first occurrence of each
+ * situation, upgraded when a confirmed one follows a potential one) and over every
+ * run it watches (the same, across runs, with how many runs showed it and a token).
+ */
+export class FindingStore {
+  private readonly entries = new Map<string, Entry>();
+  private current = new Map<string, Entry>();
+
+  /** A new run starts. */
+  begin(): void {
+    this.current = new Map();
+  }
+
+  /** Record an occurrence of `key`; `make` builds the finding only when it is new or upgraded. */
+  hit(key: string, status: FindingStatus, make: () => Finding): void {
+    let made: Finding | null = null;
+    const build = (): Finding => (made ??= make());
+    let run = this.current.get(key);
+    if (run === undefined) {
+      run = { finding: build(), occurrences: 0, runs: 1, token: undefined };
+      this.current.set(key, run);
+      let all = this.entries.get(key);
+      if (all === undefined) this.entries.set(key, (all = { finding: run.finding, occurrences: 0, runs: 0, token: undefined }));
+      all.runs++;
+    } else if (status === 'confirmed' && run.finding.status === 'potential') {
+      run.finding = build();
+    }
+    run.occurrences++;
+    const all = this.entries.get(key)!;
+    all.occurrences++;
+    if (status === 'confirmed' && all.finding.status === 'potential') {
+      all.finding = build();
+      all.token = undefined; // the token should replay the confirmed one
+    }
+  }
+
+  /** Every distinct finding so far, in order of discovery, with the number of runs that showed it. */
+  distinct(): DistinctFinding[] {
+    return [...this.entries.values()].map((e) => ({ finding: materialise(e), runs: e.runs }));
+  }
+
+  /** The findings of the current (or last) run. */
+  ofRun(): Finding[] {
+    return [...this.current.values()].map(materialise);
+  }
+
+  /** An explorer counted the run: findings first seen (or first confirmed) in it replay with its token. */
+  execution(info: ExecutionInfo): void {
+    for (const [k, run] of this.current) {
+      const e = this.entries.get(k)!;
+      if (e.token === undefined && e.finding.status === run.finding.status) e.token = info.token();
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.current = new Map();
+  }
+
+  /** At the end of a run: fail it if it produced findings the policy fails on. */
+  judge(ctx: MonitorContext, failOn: FailOn, checker: string): void {
+    if (failOn === 'never') return;
+    const bad = this.ofRun().filter((f) => failOn === 'potential' || f.status === 'confirmed');
+    if (bad.length === 0) return;
+    const shown = bad.slice(0, 3).map(formatFinding).join('\n');
+    const more = bad.length > 3 ? `\n…and ${bad.length - 3} more (see the monitor's findings)` : '';
+    ctx.fail(`${checker}: ${bad.length} finding(s) in this run\n${shown}${more}`);
+  }
+}
+
+function materialise(e: Entry): Finding {
+  const f = e.finding;
+  return {
+    ...f,
+    data: { ...f.data, occurrences: e.occurrences, runs: e.runs },
+    ...(e.token === undefined ? {} : { token: e.token }),
+  };
+}
+
+/**
+ * The race and lost-update monitors: a {@link Checker} (`findings` of the last run,
+ * `distinct` over every run watched, with replay tokens under an explorer) plus
+ * the text of it all.
+ */
+export interface AccessChecker extends Checker {
+  /** Every distinct finding so far as text, one block each ('' when there is none). */
+  report(): string;
+  /** Forget every finding (the monitor keeps watching). */
+  clear(): void;
+}
+
+/**
+ * An access checker over `store`: `start` resets the per-run state, `event`
+ * sees every event; the store decides at the end of the run whether it fails.
+ */
+export function accessChecker(
+  name: string,
+  store: FindingStore,
+  failOn: FailOn,
+  hooks: { readonly start: () => void; readonly event: (e: TraceEvent) => void },
+): AccessChecker {
+  return {
+    name,
+    onStart(): void {
+      hooks.start();
+      store.begin();
+    },
+    onEvent: hooks.event,
+    onEnd(ctx: MonitorContext): void {
+      store.judge(ctx, failOn, name);
+    },
+    onExecution(info: ExecutionInfo): void {
+      store.execution(info);
+    },
+    get findings(): readonly Finding[] {
+      return store.ofRun();
+    },
+    get distinct(): readonly DistinctFinding[] {
+      return store.distinct();
+    },
+    report(): string {
+      return store
+        .distinct()
+        .map((d) => formatFinding(d.finding))
+        .join('\n\n');
+    },
+    clear(): void {
+      store.clear();
+    },
+  };
+}

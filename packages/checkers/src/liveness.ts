@@ -1,0 +1,254 @@
+/**
+ * Liveness: runs that did not terminate within their step budget (the kernel's
+ * `step-limit` status, turned into a finding that names the looping processes and
+ * what they repeat), and starvation — a process that could have run at many steps
+ * and was never chosen, as a lock waiter is under a releaser that always re-takes
+ * the lock. Starvation is measured under the strategy the run used: under a fair
+ * one (round-robin, which never skips a runnable process forever on its own), a
+ * starved process points at the program, e.g. at Python locks being unfair.
+ */
+import type { RunResult, TraceEvent } from '@interleave/core';
+import { FindingLog, type Checker, type FailOn } from './checker.js';
+import type { Finding, FindingEvent } from './report.js';
+import { RunView, THREAD_PID_BASE, opName } from './run-view.js';
+
+// ------------------------------------------------------------------ step limit
+
+/**
+ * The finding for a run that ended with status `step-limit`, or null for any
+ * other run. Names the processes still taking steps and, when the run kept its
+ * trace (`trace: true`, as explorers' failures do), the operations each one
+ * repeats, and tells an endless loop (virtual time advances) from a busy-wait
+ * (it does not, while others wait).
+ *
+ * @example
+ * ```ts
+ * const r = await run(flagToggle, { maxSteps: 20, trace: true });
+ * stepLimitReport(r)?.message;
+ * // 'did not terminate within 20 steps: MainProcess (pid 1000) loops over stdout.print() → time.sleep() (virtual time reached 10s)'
+ * ```
+ */
+export function stepLimitReport(result: RunResult, token?: string): Finding | null {
+  if (result.status !== 'step-limit') return null;
+  const names = new Map(result.processes.map((p) => [p.pid, p.name]));
+  const running = result.processes.filter((p) => p.exitcode === null && !p.thread);
+  const trace = result.trace;
+  const loops: { pid: number; cycle: string[]; steps: number; last: FindingEvent }[] = [];
+  let windowStart = 0;
+  let windowTime = 0;
+  if (trace !== undefined) {
+    // Look at the last stretch of the run: the processes stepping there are the loopers.
+    const window = Math.max(8, Math.min(400, Math.floor(result.steps / 2)));
+    windowStart = result.steps - window;
+    const byPid = new Map<number, { ops: string[]; last: FindingEvent }>();
+    const firstSeen = new Map<string, number>();
+    let started = false;
+    for (const e of trace) {
+      if (e.type !== 'done') continue;
+      const key = `${e.pid}:${opName(e.obj, e.op)}`;
+      if (!firstSeen.has(key)) firstSeen.set(key, e.step);
+      if (e.step <= windowStart) continue;
+      if (!started) {
+        started = true;
+        windowTime = e.time;
+      }
+      const op = opName(e.obj, e.op);
+      const name = names.get(e.pid) ?? `pid ${e.pid}`;
+      const entry = byPid.get(e.pid) ?? { ops: [], last: { pid: e.pid, name, step: e.step, time: e.time, op } };
+      entry.ops.push(op);
+      entry.last = { pid: e.pid, name, step: e.step, time: e.time, op };
+      byPid.set(e.pid, entry);
+    }
+    for (const [pid, v] of byPid) {
+      if (pid >= THREAD_PID_BASE) continue;
+      loops.push({ pid, cycle: period(v.ops, (op) => firstSeen.get(`${pid}:${op}`) ?? Infinity), steps: v.ops.length, last: v.last });
+    }
+    loops.sort((a, b) => b.steps - a.steps || a.pid - b.pid);
+  } else {
+    for (const p of [...running].sort((a, b) => b.steps - a.steps)) {
+      loops.push({ pid: p.pid, cycle: [], steps: p.steps, last: { pid: p.pid, name: p.name, step: result.steps, time: result.time, op: 'still running' } });
+    }
+  }
+  const sleeping = loops.some((l) => l.cycle.some((op) => op === 'time.sleep()'));
+  const timeMoved = trace !== undefined && result.time > windowTime;
+  const waiting = running.filter((p) => !loops.some((l) => l.pid === p.pid));
+  const label = (pid: number): string => `${names.get(pid) ?? `pid ${pid}`} (pid ${pid})`;
+  const describeLoop = (l: (typeof loops)[number]): string =>
+    l.cycle.length === 0 ? `${label(l.pid)} still running after ${l.steps} steps` : `${label(l.pid)} loops over ${l.cycle.join(' → ')}`;
+  const top = loops.slice(0, 3);
+  const busy = trace !== undefined && !timeMoved && !sleeping;
+  const message =
+    `did not terminate within ${result.steps} steps: ` +
+    (top.length === 0 ? 'processes still running' : `${top.map(describeLoop).join('; ')}`) +
+    (loops.length > top.length ? ` and ${loops.length - top.length} more` : '') +
+    (trace === undefined ? '' : busy ? ' (virtual time stands still: a busy-wait)' : ` (virtual time reached ${fmt(result.time)})`);
+  const why = busy
+    ? `in the last ${result.steps - windowStart} steps only ${top.map((l) => label(l.pid)).join(', ')} ran, never blocking or sleeping, while the clock stood at ${fmt(result.time)}` +
+      (waiting.length > 0 ? `; ${waiting.map((p) => label(p.pid)).join(', ')} waited meanwhile` : '') +
+      ': a loop that polls without blocking keeps taking steps and, if what it polls for needs another process, may never see it.'
+    : trace === undefined
+      ? `the run was stopped by its step budget (maxSteps) while these processes were still running; run with trace: true to see what they repeat.`
+      : `the loop${top.length > 1 ? 's' : ''} never reach${top.length > 1 ? '' : 'es'} an exit: each turn does the same operations again` +
+        (timeMoved ? ' and the clock moves on, so this is an endless loop rather than a stuck one' : '') +
+        '.';
+  const fix = busy
+    ? 'replace the busy-wait with a blocking wait (Event.wait(), Queue.get(), Condition.wait_for()) so the process it waits for can run.'
+    : 'give the loop an exit (a condition, a sentinel, or an Event another process sets: while not stop.is_set()), or raise maxSteps if the program is just long.';
+  return {
+    kind: 'non-termination',
+    status: 'confirmed',
+    message,
+    why,
+    fix,
+    events: top.map((l) => ({ ...l.last, note: l.cycle.length > 0 ? `loop of ${l.cycle.length} operation${l.cycle.length > 1 ? 's' : ''}` : 'still running' })),
+    ...(token === undefined ? {} : { token }),
+    data: {
+      maxSteps: result.steps,
+      time: result.time,
+      busyWait: busy,
+      loops: loops.map((l) => ({ pid: l.pid, name: names.get(l.pid) ?? null, cycle: l.cycle, stepsInWindow: l.steps })),
+      waiting: waiting.map((p) => p.pid),
+    },
+    key: `non-termination:${loops.map((l) => `${l.pid}:${l.cycle.join(',')}`).join('|')}`,
+  };
+}
+
+/**
+ * The shortest cycle the tail of `ops` repeats (at least twice), starting at the
+ * operation the process first performed earliest — the top of its loop, usually —
+ * or the last few operations when nothing repeats.
+ */
+function period(ops: readonly string[], firstStep: (op: string) => number): string[] {
+  const n = ops.length;
+  for (let p = 1; p <= Math.min(16, Math.floor(n / 2)); p++) {
+    let ok = true;
+    for (let i = n - 2 * p; i < n - p && ok; i++) if (ops[i] !== ops[i + p]) ok = false;
+    if (!ok) continue;
+    const cycle = ops.slice(n - p);
+    let best = 0;
+    for (let i = 1; i < cycle.length; i++) if (firstStep(cycle[i]!) < firstStep(cycle[best]!)) best = i;
+    return [...cycle.slice(best), ...cycle.slice(0, best)];
+  }
+  return ops.slice(Math.max(0, n - 4));
+}
+
+function fmt(t: number): string {
+  return `${Number(t.toFixed(6))}s`;
+}
+
+// ------------------------------------------------------------------ starvation
+
+/** Options of {@link starvation}. */
+export interface StarvationOptions {
+  /**
+   * How many steps a process may be runnable, in one operation, without being
+   * chosen before it counts as starved. Default 100.
+   */
+  readonly limit?: number;
+  /** Default `confirmed`: a starved process fails the run. */
+  readonly failOn?: FailOn;
+}
+
+/**
+ * A monitor that reports a process that could have run at `limit` steps while
+ * waiting in one operation, and was never chosen: starvation (bounded bypass).
+ * The enabled set of each step is rebuilt from block, wake and done events; no
+ * extra kernel event is needed. Meaningful under a fair strategy (round-robin),
+ * where the only way to starve is the program's own doing — a releaser that always
+ * re-takes an unfair lock, or a busy-wait that never yields.
+ *
+ * @example
+ * ```ts
+ * const starved = starvation({ limit: 50 });
+ * await run(lockHog, { strategy: roundRobinStrategy(), monitors: [starved] });
+ * starved.findings[0]?.message;
+ * // 'Process-2 (pid 1002) starved in Lock#1.acquire(): runnable at 50 steps since step 6, never chosen; Process-1 (pid 1001) ran instead'
+ * ```
+ */
+export function starvation(options: StarvationOptions = {}): Checker {
+  const limit = options.limit ?? 100;
+  const log = new FindingLog(options.failOn ?? 'confirmed');
+  interface Wait {
+    since: number;
+    sinceTime: number;
+    passed: number;
+    inARow: number;
+    longest: number;
+    lastStep: number;
+    runners: Map<number, number>;
+    reported: boolean;
+  }
+  let waits = new Map<number, Wait>();
+  let view: RunView;
+  const fresh = (pid: number): Wait => ({
+    since: view.proc(pid).pending?.step ?? view.step,
+    sinceTime: view.proc(pid).pending?.time ?? view.time,
+    passed: 0, inARow: 0, longest: 0, lastStep: -1, runners: new Map(), reported: false });
+  const onChoice = (enabled: readonly number[], chosen: number, step: number): void => {
+    for (const pid of enabled) {
+      if (pid === chosen) continue;
+      let w = waits.get(pid);
+      if (w === undefined) waits.set(pid, (w = fresh(pid)));
+      w.passed++;
+      w.inARow = w.lastStep === step - 1 ? w.inARow + 1 : 1;
+      w.longest = Math.max(w.longest, w.inARow);
+      w.lastStep = step;
+      w.runners.set(chosen, (w.runners.get(chosen) ?? 0) + 1);
+      if (w.passed >= limit && !w.reported) {
+        w.reported = true;
+        log.add(report(pid, w, step));
+      }
+    }
+  };
+  const report = (pid: number, w: Wait, step: number): Finding => {
+    const p = view.proc(pid);
+    const op = p.pending === null ? 'its first step' : opName(p.pending.obj, p.pending.op);
+    const runners = [...w.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const acquire = p.pending !== null && p.pending.op === 'acquire';
+    const events: FindingEvent[] = [view.at(pid, op, `waiting since step ${w.since}`, w.since, w.sinceTime)];
+    for (const [r, n] of runners.slice(0, 3)) events.push(view.at(r, 'ran instead', `${n} time${n > 1 ? 's' : ''} while ${p.name} could have run`, step, view.time));
+    return {
+      kind: 'starvation',
+      status: 'confirmed',
+      message:
+        `${view.label(pid)} starved ${p.pending === null ? 'before its first step' : `in ${op}`}: runnable at ${w.passed} steps since step ${w.since} (up to ${w.longest} in a row), never chosen; ` +
+        `${runners.slice(0, 3).map(([r]) => view.label(r)).join(', ')} ran instead`,
+      why: acquire
+        ? `each time ${p.pending!.obj} was released ${p.name} became runnable, but the releaser went on and took it again first: ` +
+          'multiprocessing locks promise no fairness (no queue of waiters), so a process that releases and re-acquires in a loop can keep the others out forever.'
+        : `${p.name} could take its step all along, but the schedule kept running ${runners.length > 1 ? 'other processes' : view.label(runners[0]?.[0] ?? pid)}, which never blocked or slept to give it a turn.`,
+      fix: acquire
+        ? 'do not rely on lock fairness: hand over explicitly (a Condition or Semaphore per turn, or a work queue), or do the slow work outside the lock.'
+        : 'make the busy process block or sleep while it waits (Event.wait(), Queue.get(), time.sleep()) instead of polling in a tight loop.',
+      events,
+      data: { pid, op, since: w.since, passed: w.passed, longestInARow: w.longest, runners: Object.fromEntries(runners) },
+      key: `starvation:${p.name}:${op}`,
+    };
+  };
+  view = new RunView(onChoice);
+  return {
+    name: 'starvation',
+    get findings() {
+      return log.findings;
+    },
+    get distinct() {
+      return log.distinct;
+    },
+    onStart(ctx) {
+      log.start(ctx);
+      waits = new Map();
+      view = new RunView(onChoice);
+    },
+    onEvent(e: TraceEvent) {
+      view.see(e);
+      // A new operation (or the end) starts a new wait.
+      if (e.type === 'done' || e.type === 'exit') waits.delete(e.pid);
+    },
+    onEnd() {
+      log.end();
+    },
+    onExecution(info) {
+      log.execution(info);
+    },
+  };
+}

@@ -1,0 +1,509 @@
+/**
+ * Potential deadlocks from the lock-order graph (lock-order inversion), as TSan's
+ * `detect_deadlocks` and Linux's lockdep find them: an edge A → B whenever a
+ * process asks for B while holding A; a cycle whose edges come from different
+ * processes, could all be in progress at once, and are not serialised by a common
+ * "gate" lock, is a deadlock some schedule can reach — even when this run did not
+ * deadlock. Reported as *potential*, with lockdep's two-column "possible unsafe
+ * locking scenario", and the acquire sites and ordering constraint a directed
+ * schedule needs to make it happen; {@link confirmLockOrder} runs that search with
+ * an explorer passed in (this package does not depend on @interleave/sched).
+ */
+import { createRng, type Monitor, type Program, type RunOptions, type RunResult, type Strategy, type TraceEvent } from '@interleave/core';
+import { FindingLog, type Checker, type FailOn } from './checker.js';
+import { deadlockReport } from './deadlock.js';
+import type { Finding, FindingEvent } from './report.js';
+import { RunView } from './run-view.js';
+
+/** Options of {@link lockOrder}. */
+export interface LockOrderOptions {
+  /** Longest cycle looked for, in locks. Default 4. */
+  readonly maxCycle?: number;
+  /** Treat Semaphores and BoundedSemaphores as locks too (when used as mutexes). Default false. */
+  readonly semaphores?: boolean;
+  /** Default `never`: inversions are potential, and only confirmed findings should fail a check. */
+  readonly failOn?: FailOn;
+}
+
+/** One acquire site of a lock-order cycle: `pid` took `holds`, then asked for `acquires`. */
+export interface LockOrderSite {
+  readonly pid: number;
+  readonly name: string;
+  readonly holds: string;
+  readonly holdsAt: { readonly step: number; readonly time: number };
+  readonly acquires: string;
+  readonly acquiresAt: { readonly step: number; readonly time: number };
+  /** Other locks it held throughout (they did not serialise this cycle). */
+  readonly alsoHeld: readonly string[];
+}
+
+/** What `finding.data` holds for a lock-order finding: enough to direct a schedule. */
+export interface LockOrderData {
+  /** The locks in cycle order: site i holds cycle[i] and asks for cycle[i + 1]. */
+  readonly cycle: readonly string[];
+  readonly sites: readonly LockOrderSite[];
+  /**
+   * The ordering constraint of the deadlock: every site's first acquire happens
+   * before any site's second. A directed schedule pauses each process just before
+   * its second acquire until all the others hold their first lock.
+   */
+  readonly constraint: string;
+}
+
+/** Per process: a held lock, when it was taken, and the fork/join clock then. */
+interface Held {
+  readonly lock: string;
+  depth: number;
+  readonly step: number;
+  readonly time: number;
+  readonly vc: VC;
+}
+
+/** An edge instance: `pid` asked for `to` while holding `from`. */
+interface Edge {
+  readonly from: string;
+  readonly to: string;
+  readonly pid: number;
+  readonly first: Held;
+  readonly step: number;
+  readonly time: number;
+  /** Its own fork/join clock component when it asked. */
+  readonly clock: number;
+  /** Locks held since before `from` was taken: a lock common to two edges keeps them apart. */
+  readonly gates: readonly string[];
+}
+
+type VC = ReadonlyMap<number, number>;
+
+const LOCKS = /^(Lock|RLock|LockProxy|RLockProxy)#\d+$/;
+const LOCKS_AND_SEMAPHORES = /^(Lock|RLock|LockProxy|RLockProxy|Semaphore|BoundedSemaphore|SemaphoreProxy|BoundedSemaphoreProxy)#\d+$/;
+
+/**
+ * A monitor that builds the lock-order graph of each run and reports every cycle
+ * that could deadlock as a *potential* `lock-order` finding (confirmed when this
+ * very run deadlocked on it). Filters, as GoodLock/iGoodlock do: the edges of a
+ * cycle come from distinct processes, share no gate lock, and are not ordered by
+ * process start/join (a child started after its parent released cannot overlap).
+ * Locks that a process always takes in one global order never produce a report.
+ *
+ * @example
+ * ```ts
+ * const order = lockOrder();
+ * const r = await run(twoLocks, { seed: 0, monitors: [order] });
+ * r.status;                     // 'ok': this schedule did not deadlock
+ * order.findings[0]?.status;    // 'potential'
+ * console.log(order.findings[0]?.details); // the "possible unsafe locking scenario"
+ * ```
+ */
+export function lockOrder(options: LockOrderOptions = {}): Checker {
+  const maxCycle = options.maxCycle ?? 4;
+  const isLock = options.semaphores === true ? LOCKS_AND_SEMAPHORES : LOCKS;
+  const log = new FindingLog(options.failOn ?? 'never');
+  let view = new RunView();
+  let held = new Map<number, Held[]>();
+  let owner = new Map<string, number>();
+  let vcs = new Map<number, VC>();
+  /** from → to → edge instances (the first per process). */
+  let edges = new Map<string, Map<string, Edge[]>>();
+  let found = new Map<string, Edge[]>();
+
+  const vcOf = (pid: number): VC => {
+    let v = vcs.get(pid);
+    if (v === undefined) vcs.set(pid, (v = new Map([[pid, 1]])));
+    return v;
+  };
+  const heldBy = (pid: number): Held[] => {
+    let h = held.get(pid);
+    if (h === undefined) held.set(pid, (h = []));
+    return h;
+  };
+  /** Whether edge x's request happens before y's first acquire in every schedule. */
+  const before = (x: Edge, y: Edge): boolean => x.clock <= (y.first.vc.get(x.pid) ?? 0);
+  const compatible = (e: Edge, chain: readonly Edge[]): boolean => {
+    for (const c of chain) {
+      if (c.pid === e.pid) return false;
+      if (e.gates.some((g) => c.gates.includes(g))) return false;
+      if (before(e, c) || before(c, e)) return false;
+    }
+    return true;
+  };
+
+  const addEdge = (e: Edge): void => {
+    let out = edges.get(e.from);
+    if (out === undefined) edges.set(e.from, (out = new Map<string, Edge[]>()));
+    let list = out.get(e.to);
+    if (list === undefined) out.set(e.to, (list = []));
+    if (list.some((x) => x.pid === e.pid)) return;
+    list.push(e);
+    // Look for a path back from e.to to e.from made of compatible edges.
+    const chain: Edge[] = [e];
+    const locks = new Set([e.from, e.to]);
+    const search = (cur: string): void => {
+      if (chain.length >= maxCycle) return;
+      for (const [to, insts] of edges.get(cur) ?? []) {
+        if (to !== e.from && locks.has(to)) continue;
+        for (const inst of insts) {
+          if (!compatible(inst, chain)) continue;
+          chain.push(inst);
+          if (to === e.from) record([...chain]);
+          else {
+            locks.add(to);
+            search(to);
+            locks.delete(to);
+          }
+          chain.pop();
+        }
+      }
+    };
+    search(e.to);
+  };
+
+  const record = (chain: Edge[]): void => {
+    // Canonical order: start at the smallest lock id, so each cycle is one report.
+    let k = 0;
+    for (let i = 1; i < chain.length; i++) if (chain[i]!.from < chain[k]!.from) k = i;
+    const cyc = [...chain.slice(k), ...chain.slice(0, k)];
+    const key = `lock-order:${cyc.map((c) => c.from).join('>')}`;
+    if (found.has(key)) return;
+    found.set(key, cyc);
+    log.add(lockOrderFinding(cyc, view, 'potential', key));
+  };
+
+  return {
+    name: 'lock-order',
+    get findings() {
+      return log.findings;
+    },
+    get distinct() {
+      return log.distinct;
+    },
+    onStart(ctx) {
+      log.start(ctx);
+      view = new RunView();
+      held = new Map();
+      owner = new Map();
+      vcs = new Map();
+      edges = new Map();
+      found = new Map();
+    },
+    onEvent(ev: TraceEvent) {
+      view.see(ev);
+      switch (ev.type) {
+        case 'spawn': {
+          const parent = vcOf(ev.pid);
+          const child = new Map(parent);
+          child.set(ev.child, 1);
+          vcs.set(ev.child, child);
+          const next = new Map(parent);
+          next.set(ev.pid, (parent.get(ev.pid) ?? 0) + 1);
+          vcs.set(ev.pid, next);
+          break;
+        }
+        case 'issue': {
+          // A blocking, untimed acquire is a request that can wait forever: an edge
+          // from every lock held. Try-acquires and timed ones cannot deadlock.
+          if (ev.op !== 'acquire' || !isLock.test(ev.obj) || ev.args.length > 0) break;
+          const mine = heldBy(ev.pid);
+          if (mine.some((h) => h.lock === ev.obj)) break; // re-entrant (RLock) or self-deadlock: not an ordering
+          const clock = vcOf(ev.pid).get(ev.pid) ?? 1;
+          for (let i = 0; i < mine.length; i++) {
+            const h = mine[i]!;
+            addEdge({ from: h.lock, to: ev.obj, pid: ev.pid, first: h, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
+          }
+          break;
+        }
+        case 'done': {
+          if (isLock.test(ev.obj)) {
+            if (ev.op === 'acquire' && ev.value === true) {
+              const mine = heldBy(ev.pid);
+              const h = mine.find((x) => x.lock === ev.obj);
+              if (h !== undefined) h.depth++;
+              else mine.push({ lock: ev.obj, depth: 1, step: ev.step, time: ev.time, vc: vcOf(ev.pid) });
+              owner.set(ev.obj, ev.pid);
+            } else if (ev.op === 'release' && ev.outcome === 'ok') {
+              // A multiprocessing Lock may be released by another process than its holder.
+              const holder = heldBy(ev.pid).some((x) => x.lock === ev.obj) ? ev.pid : owner.get(ev.obj);
+              if (holder !== undefined) {
+                const list = heldBy(holder);
+                const i = list.findIndex((x) => x.lock === ev.obj);
+                if (i >= 0 && --list[i]!.depth === 0) list.splice(i, 1);
+              }
+              if (holder === undefined || !heldBy(holder).some((x) => x.lock === ev.obj)) owner.delete(ev.obj);
+            }
+          } else if ((ev.op === 'join' && ev.outcome === 'ok') || (ev.op === 'isAlive' && ev.value === false)) {
+            const child = view.pidOfHandle(ev.obj);
+            if (child !== undefined && view.proc(child).exited !== null) {
+              const merged = new Map(vcOf(ev.pid));
+              for (const [p, c] of vcOf(child)) merged.set(p, Math.max(merged.get(p) ?? 0, c));
+              vcs.set(ev.pid, merged);
+            }
+          }
+          break;
+        }
+        case 'exit':
+          held.delete(ev.pid);
+          break;
+        default:
+          break;
+      }
+    },
+    onEnd() {
+      // This run deadlocked on a cycle when every process of it is still waiting for
+      // its second lock: upgrade that report (without failing the run: the deadlock
+      // status says it already).
+      for (const [key, cyc] of found) {
+        const stuck = cyc.every((e) => {
+          const p = view.proc(e.pid);
+          return p.live && !p.enabled && p.pending?.obj === e.to && p.pending.op === 'acquire';
+        });
+        if (stuck) log.replace(lockOrderFinding(cyc, view, 'confirmed', key));
+      }
+      log.end();
+    },
+    onExecution(info) {
+      log.execution(info);
+    },
+  };
+}
+
+function lockOrderFinding(cyc: readonly Edge[], view: RunView, status: 'potential' | 'confirmed', key: string): Finding {
+  const locks = cyc.map((e) => e.from);
+  const sites: LockOrderSite[] = cyc.map((e) => ({
+    pid: e.pid,
+    name: view.proc(e.pid).name,
+    holds: e.from,
+    holdsAt: { step: e.first.step, time: e.first.time },
+    acquires: e.to,
+    acquiresAt: { step: e.step, time: e.time },
+    alsoHeld: e.gates,
+  }));
+  const events: FindingEvent[] = [];
+  for (const s of sites) {
+    events.push({ pid: s.pid, name: s.name, step: s.holdsAt.step, time: s.holdsAt.time, op: `${s.holds}.acquire()`, note: `takes ${s.holds}` });
+    events.push({ pid: s.pid, name: s.name, step: s.acquiresAt.step, time: s.acquiresAt.time, op: `${s.acquires}.acquire()`, note: `asks for ${s.acquires} while holding ${s.holds}` });
+  }
+  const orders = sites.map((s) => `${s.name} (pid ${s.pid}) takes ${s.holds} then ${s.acquires}`).join('; ');
+  const data: LockOrderData = {
+    cycle: locks,
+    sites,
+    constraint:
+      sites.map((s) => `${s.name} holds ${s.holds}`).join(' and ') +
+      ' before any of them asks for its second lock: pause each process just before its second acquire until all the others hold their first.',
+  };
+  return {
+    kind: 'lock-order',
+    status,
+    message:
+      status === 'confirmed'
+        ? `lock-order deadlock (this run): ${orders}`
+        : `possible circular locking (lock-order inversion): ${orders}`,
+    why:
+      `the processes take ${locks.join(' and ')} in different orders. If each takes its first lock before any takes its second, ` +
+      `each then waits for a lock another holds, around the cycle ${[...locks, locks[0]!].join(' → ')}, and none can go on` +
+      (status === 'potential' ? ' — this schedule happened not to interleave them that way.' : '.'),
+    fix: `acquire locks in one global order: every process takes ${[...locks].sort().join(' before ')} (or guard both with one lock).`,
+    events,
+    details: lockdepScenario(sites),
+    data: data as unknown as Record<string, unknown>,
+    key,
+  };
+}
+
+/**
+ * Linux lockdep's "possible unsafe locking scenario", one column per process:
+ * every first acquire, then every second acquire in reverse order.
+ *
+ * @example
+ * ```ts
+ * lockdepScenario(data.sites);
+ * //  Possible unsafe locking scenario:
+ * //
+ * //        Process-1 (pid 1001)    Process-2 (pid 1002)
+ * //        --------------------    --------------------
+ * //   lock(Lock#1);
+ * //                                lock(Lock#2);
+ * //                                lock(Lock#1);
+ * //   lock(Lock#2);
+ * //
+ * //  *** DEADLOCK ***
+ * ```
+ */
+export function lockdepScenario(sites: readonly LockOrderSite[]): string {
+  const heads = sites.map((s) => `${s.name} (pid ${s.pid})`);
+  const width = Math.max(16, ...heads.map((h) => h.length)) + 4;
+  const lines = [
+    'WARNING: possible circular locking dependency detected',
+    `Chain exists of: ${[...sites.map((s) => s.holds), sites[0]?.holds ?? ''].join(' --> ')}`,
+    '',
+    ' Possible unsafe locking scenario:',
+    '',
+    '       ' + heads.map((h) => h.padEnd(width)).join('').trimEnd(),
+    '       ' + heads.map((h) => '-'.repeat(h.length).padEnd(width)).join('').trimEnd(),
+  ];
+  const at = (col: number, text: string): string => '  ' + ' '.repeat(5 + col * width) + text;
+  sites.forEach((s, i) => lines.push(at(i, `lock(${s.holds});`)));
+  for (let i = sites.length - 1; i >= 0; i--) lines.push(at(i, `lock(${sites[i]!.acquires});`));
+  lines.push('', ' *** DEADLOCK ***');
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------- confirmation
+
+/** The shape of an exploration strategy (`@interleave/sched`'s `ExplorationStrategy`). */
+export interface DirectedExploration {
+  readonly name: string;
+  next(index: number): { readonly strategy: Strategy } | null;
+}
+
+/**
+ * A scheduling strategy that tries to realise one lock-order finding
+ * (DeadlockFuzzer's second stage): it follows a seeded random schedule, except that
+ * a process about to ask for its second lock of the cycle while holding its first
+ * is paused until every other process of the cycle holds its own first lock.
+ *
+ * @example
+ * ```ts
+ * const r = await run(twoLocks, { strategy: lockOrderStrategy(finding, 3) });
+ * r.status; // 'deadlock' when the directed schedule realised it
+ * ```
+ */
+export function lockOrderStrategy(finding: Finding, seed: string | number = 0): Strategy {
+  const data = lockOrderData(finding);
+  const sites = data?.sites ?? [];
+  const rng = createRng(`${seed}\u0000lock-order`);
+  const holds = new Map<number, Map<string, number>>();
+  const ended = new Set<number>();
+  const holding = (pid: number, lock: string): boolean => (holds.get(pid)?.get(lock) ?? 0) > 0;
+  return {
+    name: `lock-order-directed(${JSON.stringify(seed)})`,
+    observer: {
+      beforeStep(p, op) {
+        let m = holds.get(p.pid);
+        if (m === undefined) holds.set(p.pid, (m = new Map<string, number>()));
+        // A blocking acquire takes effect only when it can take the lock; a try-acquire
+        // that fails is counted as taken too — a harmless over-approximation here.
+        if (op.name === 'acquire') m.set(op.objectId, (m.get(op.objectId) ?? 0) + 1);
+        else if (op.name === 'release') m.set(op.objectId, Math.max(0, (m.get(op.objectId) ?? 0) - 1));
+      },
+      ended(p) {
+        ended.add(p.pid);
+        holds.delete(p.pid);
+      },
+    },
+    choose(enabled) {
+      const paused = (pid: number, obj: string | undefined, op: string | undefined): boolean =>
+        sites.some(
+          (s) =>
+            s.pid === pid &&
+            op === 'acquire' &&
+            obj === s.acquires &&
+            holding(pid, s.holds) &&
+            sites.some((o) => o.pid !== pid && !ended.has(o.pid) && !holding(o.pid, o.holds)),
+        );
+      const free: number[] = [];
+      for (let i = 0; i < enabled.length; i++) {
+        const p = enabled[i]!;
+        if (!paused(p.pid, p.pending?.objectId, p.pending?.name)) free.push(i);
+      }
+      const pool = free.length > 0 ? free : enabled.map((_, i) => i);
+      return pool[rng.below(pool.length)]!;
+    },
+  };
+}
+
+/**
+ * `executions` directed schedules for a lock-order finding, shaped as an
+ * exploration strategy for `@interleave/sched`'s `explore`.
+ *
+ * @example
+ * ```ts
+ * import { explore } from '@interleave/sched';
+ * const report = await explore(twoLocks, { strategy: directedExploration(finding), stopOnFailure: true });
+ * report.failure?.kind; // 'deadlock'
+ * ```
+ */
+export function directedExploration(finding: Finding, options: { readonly executions?: number; readonly seed?: number } = {}): DirectedExploration {
+  const executions = options.executions ?? 50;
+  const seed = options.seed ?? 0;
+  return {
+    name: 'lock-order-directed',
+    next: (i) => (i < executions ? { strategy: lockOrderStrategy(finding, seed + i) } : null),
+  };
+}
+
+/** Options an explorer is called with by {@link confirmLockOrder}. */
+export interface ConfirmExploreOptions {
+  readonly strategy: DirectedExploration;
+  readonly budget: { readonly executions: number };
+  readonly stopOnFailure: boolean;
+  readonly shrink?: boolean;
+  readonly run?: Omit<RunOptions, 'strategy' | 'monitors' | 'trace'>;
+  readonly monitors?: readonly Monitor[];
+}
+
+/** What {@link confirmLockOrder} needs back from the explorer (a subset of sched's `ExploreReport`). */
+export interface ConfirmExploreReport {
+  readonly executions: number;
+  readonly failure?: { readonly kind: string; readonly token: string; readonly result: RunResult };
+}
+
+/**
+ * Try to turn a potential lock-order finding into a confirmed deadlock: run
+ * directed schedules with the explorer you pass in (`explore` from
+ * `@interleave/sched`), and on a deadlock in which every process of the cycle waits
+ * for its second lock, return the finding as `confirmed`, with the replay token and
+ * the deadlock report in `details`. Otherwise return it unchanged but for
+ * `data.confirmation`, saying how many schedules were tried.
+ *
+ * @example
+ * ```ts
+ * import { explore } from '@interleave/sched';
+ * const order = lockOrder();
+ * await run(twoLocks, { monitors: [order] });
+ * const f = await confirmLockOrder(twoLocks, order.findings[0]!, explore);
+ * f.status; // 'confirmed'
+ * f.token;  // 'il1.…' — replay(twoLocks, f.token) deadlocks
+ * ```
+ */
+export async function confirmLockOrder<R>(
+  prog: Program<R>,
+  finding: Finding,
+  explore: (prog: Program<R>, options: ConfirmExploreOptions) => Promise<ConfirmExploreReport>,
+  options: { readonly executions?: number; readonly seed?: number; readonly shrink?: boolean; readonly run?: ConfirmExploreOptions['run'] } = {},
+): Promise<Finding> {
+  const data = lockOrderData(finding);
+  if (data === null || finding.status === 'confirmed') return finding;
+  const executions = options.executions ?? 50;
+  const report = await explore(prog, {
+    strategy: directedExploration(finding, { executions, ...(options.seed === undefined ? {} : { seed: options.seed }) }),
+    budget: { executions },
+    stopOnFailure: true,
+    shrink: options.shrink ?? false,
+    ...(options.run === undefined ? {} : { run: options.run }),
+  });
+  const failure = report.failure;
+  const result = failure?.result;
+  if (failure !== undefined && result !== undefined && result.status === 'deadlock') {
+    const stuck = data.sites.every((s) => result.blocked.some((b) => b.pid === s.pid && b.op.startsWith(`${s.acquires}.acquire(`)));
+    if (stuck) {
+      const dl = deadlockReport(result, failure.token);
+      return {
+        ...finding,
+        status: 'confirmed',
+        message: finding.message.replace(/^possible circular locking \(lock-order inversion\)/, 'lock-order inversion confirmed: a directed schedule deadlocks'),
+        why: `${finding.why.replace(/ — this schedule happened not to interleave them that way\.$/, '.')} A directed schedule (execution ${report.executions} of the search) makes it happen.`,
+        token: failure.token,
+        details: `${finding.details ?? ''}\n\nConfirmed by a directed schedule:\n${dl?.details ?? ''}`,
+        data: { ...finding.data, confirmation: { found: true, executions: report.executions, deadlock: dl?.data ?? null } },
+      };
+    }
+  }
+  return { ...finding, data: { ...finding.data, confirmation: { found: false, executions: report.executions } } };
+}
+
+/** The lock-order data of a finding, or null if it is not a lock-order finding. */
+export function lockOrderData(finding: Finding): LockOrderData | null {
+  if (finding.kind !== 'lock-order' || finding.data === undefined) return null;
+  const d = finding.data as unknown as Partial<LockOrderData>;
+  return Array.isArray(d.cycle) && Array.isArray(d.sites) ? (d as LockOrderData) : null;
+}

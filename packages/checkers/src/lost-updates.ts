@@ -1,0 +1,366 @@
+import type { AccessEvent, DoneEvent, TraceEvent } from '@interleave/core';
+import {
+  FindingStore,
+  accessOf,
+  codeOf,
+  describeLoc,
+  eventOf,
+  heldNote,
+  locClass,
+  showValue,
+  type Access,
+  type AccessCheckerOptions,
+  accessChecker,
+  type AccessChecker,
+} from './access-findings.js';
+import { HappensBefore, type Proc } from './hb.js';
+import type { Finding, FindingStatus } from './report.js';
+
+/** Options of {@link lostUpdates}. */
+export type LostUpdateOptions = AccessCheckerOptions;
+
+/** A lost-update monitor: attach it to runs, then read its findings. */
+export type LostUpdateMonitor = AccessChecker;
+
+/** A read-modify-write in progress: a process read a location and has not written it yet. */
+interface Span {
+  readonly read: Access;
+  /** Earlier writes of other processes that nothing orders before the read: each could land in the gap. */
+  readonly concurrent: readonly Access[];
+  /** Writes of other processes that did land in the gap; `afterRead`: the read is ordered before it. */
+  intervening: { readonly w: Access; readonly afterRead: boolean }[] | null;
+  /** The write that completed it. */
+  write: Access | null;
+}
+
+/**
+ * Per location, indexed by process (clock index): its last write, its open span
+ * and its last completed span. Arrays, not maps: they are scanned on every write.
+ */
+interface Cell {
+  readonly last: (Access | undefined)[];
+  readonly open: (Span | undefined)[];
+  readonly done: (Span | undefined)[];
+  /** Whether any span is open: most writes then skip the scan. */
+  opened: number;
+}
+
+/** A process asked a queue about its state and may act on the answer. */
+interface Check {
+  readonly check: Access;
+  /** Items put and not yet got when it checked. */
+  readonly count: number;
+  /** What the answer licenses: a get (`empty()` false, `qsize()` > 0) or a put (`full()` false). */
+  readonly then: 'get' | 'put';
+  /** The other process's get (or put) that made the answer stale before it acted. */
+  stale: Access | null;
+  blocked: boolean;
+}
+
+interface QueueState {
+  inFlight: number;
+  readonly checks: Map<number, Check>;
+  /** The last check (`empty`, `qsize`, `full`) of each process, by process index. */
+  readonly lastCheck: Map<number, Access>;
+  /** The last check-then-get of each process that found exactly one item: one remote get in between would have left it none. */
+  readonly acts: Map<number, { readonly check: Access; readonly act: Access }>;
+}
+
+
+/**
+ * Lost updates and check-then-act atomicity violations: the course's real bugs,
+ * which are not data races. `dic['count'] -= 1` on a Manager dict, `v.value += 1`
+ * on a locked Value, and read-decide-write of the ticket file are each a read and
+ * a later write of one location by one process; when another process's write
+ * lands between them it is overwritten (AVIO's R-W-W pattern):
+ *
+ *     Process-3 (pid 1003) read DictProxy#1["count"] = 97 at step 12; Process-5 (pid 1005)
+ *     wrote 96 at step 14; Process-3 wrote 96 at step 15 — Process-5's update was lost
+ *
+ * `confirmed`: it happened in this execution. `potential`: it did not, but the
+ * happens-before order (locks, messages, joins, events — not the accesses
+ * themselves) lets the other write land in the gap, so another schedule loses it;
+ * the unlocked Manager count is reported even by a run that lost nothing. A write
+ * the program forces into the gap (read → start child → child writes → join →
+ * write) is the program's logic, not a race, and is not reported. Check-then-act on
+ * a queue (`if not q.empty(): q.get()`) is reported when another process's get
+ * made the answer stale and the get then blocked or raised `Empty` (confirmed), or
+ * could have (potential: the queue held one item).
+ *
+ * Only confirmed findings fail the run by default (`failOn`); one report per
+ * distinct triple of code sites (the read, the stale write, the lost write).
+ *
+ * @example
+ * ```ts
+ * const lu = lostUpdates({ failOn: 'none' });
+ * await run(unlocked, { monitors: [lu], strategy: roundRobinStrategy() });
+ * lu.findings[0]?.status;   // 'potential': this schedule lost nothing, another would
+ * console.log(lu.report());
+ * ```
+ */
+export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor {
+  const failOn = options.failOn ?? 'confirmed';
+  const sources = options.sources ?? false;
+  const store = new FindingStore();
+  let hb = new HappensBefore({ atomicEdges: false, sources });
+  let cells = new Map<string, Cell>();
+  let queues = new Map<string, QueueState>();
+
+  const lost = (status: FindingStatus, read: Access, write: Access, other: Access): void => {
+    const key = `lost-update|${locClass(write.loc)}|${codeOf(read)}|${codeOf(write)}|${codeOf(other)}`;
+    store.hit(key, status, () => lostFinding(status, read, write, other, key));
+  };
+
+  const complete = (span: Span, write: Access, C: readonly number[]): void => {
+    // The last write that landed in the gap and could have been kept out of it.
+    let stale: Access | null = null;
+    for (const iv of span.intervening ?? NONE_IV) {
+      const forced = iv.afterRead && iv.w.c <= (C[iv.w.t] ?? 0);
+      if (!forced) stale = iv.w;
+    }
+    if (stale !== null) lost('confirmed', span.read, write, stale);
+    for (const w of span.concurrent) lost('potential', span.read, write, w);
+  };
+
+  const access = (e: AccessEvent, p: Proc): void => {
+    let cell = cells.get(e.loc);
+    if (cell === undefined) cells.set(e.loc, (cell = { last: [], open: [], done: [], opened: 0 }));
+    const C = p.clock;
+    const t = p.idx;
+    const cur = accessOf(p, e);
+    if (e.kind === 'read') {
+      let concurrent: Access[] | null = null;
+      const last = cell.last;
+      for (let u = 0; u < last.length; u++) {
+        const w = last[u];
+        if (w !== undefined && u !== t && w.c > (C[u] ?? 0)) (concurrent ??= []).push(w);
+      }
+      if (cell.open[t] === undefined) cell.opened++;
+      setAt(cell.open, t, { read: cur, concurrent: concurrent ?? NONE, intervening: null, write: null });
+      return;
+    }
+    const span = cell.open[t];
+    if (span !== undefined) {
+      cell.open[t] = undefined;
+      cell.opened--;
+      // A read and a write in one step (setdefault, pop) cannot be interleaved.
+      if (span.read.step < cur.step) {
+        span.write = cur;
+        complete(span, cur, C);
+        setAt(cell.done, t, span);
+      }
+    }
+    // Could this write have landed inside another process's completed read-modify-write?
+    const done = cell.done;
+    for (let u = 0; u < done.length; u++) {
+      const d = done[u];
+      if (d !== undefined && u !== t && d.write!.c > (C[u] ?? 0)) lost('potential', d.read, d.write!, cur);
+    }
+    if (cell.opened > 0) {
+      const open = cell.open;
+      for (let u = 0; u < open.length; u++) {
+        const sp = open[u];
+        if (sp !== undefined && u !== t) (sp.intervening ??= []).push({ w: cur, afterRead: sp.read.c <= (C[u] ?? 0) });
+      }
+    }
+    setAt(cell.last, t, cur);
+  };
+
+  // ------------------------------------------------------------ check-then-act
+
+  const queueOf = (obj: string): QueueState => {
+    let q = queues.get(obj);
+    if (q === undefined) queues.set(obj, (q = { inFlight: 0, checks: new Map(), lastCheck: new Map(), acts: new Map() }));
+    return q;
+  };
+
+  const stale = (status: FindingStatus, ck: Access, act: Access, other: Access, outcome: string): void => {
+    const key = `check-then-act|${act.obj}|${codeOf(ck)}|${codeOf(act)}|${codeOf(other)}`;
+    store.hit(key, status, () => checkThenActFinding(status, ck, act, other, outcome, key));
+  };
+
+  const queueAccess = (p: Proc, e: { step: number; time: number; obj: string }, kind: 'read' | 'write', value: unknown): Access =>
+    accessOf(p, { step: e.step, time: e.time, kind, obj: e.obj, loc: e.obj, value });
+
+  const queueEvent = (e: TraceEvent): void => {
+    switch (e.type) {
+      case 'send': {
+        const q = queueOf(e.obj);
+        q.inFlight++;
+        const p = hb.proc(e.pid);
+        for (const [pid, ck] of q.checks) if (pid !== e.pid && ck.then === 'put') ck.stale = queueAccess(p, e, 'write', e.value);
+        return;
+      }
+      case 'recv': {
+        const q = queueOf(e.obj);
+        q.inFlight--;
+        const p = hb.proc(e.pid);
+        const got = queueAccess(p, e, 'write', e.value);
+        for (const [pid, ck] of q.checks) if (pid !== e.pid && ck.then === 'get') ck.stale = got;
+        for (const [u, a] of q.acts) if (u !== p.idx && a.act.c > (p.clock[u] ?? 0)) stale('potential', a.check, a.act, got, TAKES);
+        return;
+      }
+      case 'block': {
+        const ck = queues.get(e.obj)?.checks.get(e.pid);
+        if (ck === undefined || ck.then !== e.op || ck.stale === null || ck.blocked) return;
+        ck.blocked = true;
+        const p = hb.proc(e.pid);
+        stale('confirmed', ck.check, queueAccess(p, e, 'write', undefined), ck.stale, `blocked at step ${e.step}`);
+        return;
+      }
+      case 'done':
+        queueDone(e);
+        return;
+      default:
+        return;
+    }
+  };
+
+  const queueDone = (e: DoneEvent): void => {
+    const q = queueOf(e.obj);
+    const p = hb.proc(e.pid);
+    if (e.op === 'empty' || e.op === 'qsize' || e.op === 'full') {
+      if (e.outcome !== 'ok') return;
+      const check = queueAccess(p, e, 'read', e.value);
+      const then = e.op === 'full' ? (e.value === false ? 'put' : null) : e.op === 'empty' ? (e.value === false ? 'get' : null) : (e.value as number) > 0 ? 'get' : null;
+      if (then === null) q.checks.delete(e.pid);
+      else q.checks.set(e.pid, { check, count: q.inFlight, then, stale: null, blocked: false });
+      q.lastCheck.set(p.idx, check);
+      // The same check by another process, unordered with a completed check-then-get on
+      // the last item: run before that get, it too sees the item, and acts on it.
+      for (const [u, a] of q.acts) if (u !== p.idx && a.act.c > (p.clock[u] ?? 0) && codeOf(a.check) === codeOf(check)) stale('potential', a.check, a.act, check, SEES);
+      return;
+    }
+    const ck = q.checks.get(e.pid);
+    if (ck === undefined) return;
+    q.checks.delete(e.pid);
+    if (e.op !== ck.then) return;
+    const act = queueAccess(p, e, 'write', e.value);
+    if (ck.stale !== null && !ck.blocked && e.outcome === 'raised') stale('confirmed', ck.check, act, ck.stale, `raised ${String(e.value)}`);
+    if (e.outcome === 'ok' && ck.then === 'get' && ck.count === 1 && ck.stale === null) {
+      q.acts.set(p.idx, { check: ck.check, act });
+      for (const [u, other] of q.lastCheck) if (u !== p.idx && other.c > (p.clock[u] ?? 0) && codeOf(other) === codeOf(ck.check)) stale('potential', ck.check, act, other, SEES);
+    }
+  };
+
+  return accessChecker('lost-updates', store, failOn, {
+    start(): void {
+      hb = new HappensBefore({ atomicEdges: false, sources });
+      cells = new Map();
+      queues = new Map();
+    },
+    event(e: TraceEvent): void {
+      if (e.type === 'access') {
+        access(e, hb.proc(e.pid));
+        return;
+      }
+      hb.event(e);
+      if (e.type === 'send' || e.type === 'recv' ? hb.isQueue(e.obj) : (e.type === 'done' || e.type === 'block') && QUEUE_OPS.has(e.op) && hb.isQueue(e.obj)) queueEvent(e);
+    },
+  });
+}
+
+/** The queue operations check-then-act looks at: the checks and the acts. */
+const QUEUE_OPS: ReadonlySet<string> = new Set(['empty', 'qsize', 'full', 'get', 'put']);
+
+const NONE: readonly Access[] = [];
+const NONE_IV: readonly { readonly w: Access; readonly afterRead: boolean }[] = [];
+
+/** `a[i] = v`, filling the gap below `i` so the array stays packed. */
+function setAt<T>(a: (T | undefined)[], i: number, v: T): void {
+  while (a.length < i) a.push(undefined);
+  a[i] = v;
+}
+
+/** What a remote get run between a check and its get does. */
+const TAKES = 'it takes the item, and the get after the check waits forever (or raises Empty)';
+/** What the same check run by another process between a check and its get does. */
+const SEES = 'it sees the item too, and one of the two gets waits forever (or raises Empty)';
+
+/** How to make a read-modify-write of `loc` atomic, in the idiom of its kind. */
+function rmwFix(a: Access): string {
+  const kind = a.obj.slice(0, a.obj.indexOf('#'));
+  if (a.loc.startsWith('file:')) {
+    return 'hold one lock across read-decide-write of the file (the course\'s 加锁 version: `lock.acquire()` before opening it, `lock.release()` after writing it)';
+  }
+  if (kind === 'Value' || kind === 'Array') {
+    return `hold the object's own lock across the read and the write: \`with v.get_lock(): v.value += 1\` — \`await v.withLock(async () => { await v.update(fn); })\``;
+  }
+  if (kind.endsWith('Proxy')) {
+    return 'take a lock around the read-modify-write (`with lock: d[k] -= 1` — `await lock.withLock(() => d.update(k, fn))`), or make it one server call (`setdefault`, `merge`, `append`)';
+  }
+  return 'take one lock around the read-modify-write, and around every other access to it (`with lock:` — `await lock.withLock(...)`)';
+}
+
+function lostFinding(status: FindingStatus, read: Access, write: Access, other: Access, key: string): Finding {
+  const P = `${read.name} (pid ${read.pid})`;
+  const Q = `${other.name} (pid ${other.pid})`;
+  const loc = read.loc;
+  const twoSteps = read.op !== null && write.op !== null && read.op === write.op ? `one operation of two steps (${read.op.obj}.${read.op.op})` : 'two steps';
+  const guard =
+    read.held.length === 0
+      ? `${read.name} held no lock across them`
+      : other.held.some((l) => read.held.includes(l))
+        ? `${read.name} released its lock between them`
+        : `${read.name} held ${read.held.join(', ')}, which ${other.name}'s write did not take`;
+  const message =
+    status === 'confirmed'
+      ? `${P} read ${loc} = ${showValue(read.value)} at step ${read.step}; ${Q} wrote ${showValue(other.value)} at step ${other.step}; ` +
+        `${read.name} wrote ${showValue(write.value)} at step ${write.step} — ${other.name}'s update was lost`
+      : `${P} read ${loc} = ${showValue(read.value)} at step ${read.step} and wrote ${showValue(write.value)} at step ${write.step}; ` +
+        `${Q}'s write of ${showValue(other.value)} at step ${other.step} is not ordered with them — a schedule that runs it in between loses it`;
+  const why =
+    `The read and the write of ${describeLoc(loc)} are ${twoSteps}, and ${guard}: ` +
+    (status === 'confirmed'
+      ? `${other.name}'s write landed between them, and ${read.name} then wrote a value computed from its stale read.`
+      : `in this run ${other.name}'s write came ${other.step < read.step ? 'before the read' : 'after the write'}, but no lock, message, join or event keeps it there, so it can land in between.`) +
+    ' Each step is atomic; the pair is not.';
+  const events =
+    status === 'confirmed'
+      ? [
+          eventOf(read, `read ${showValue(read.value)}, ${heldNote(read)}`),
+          eventOf(other, `wrote ${showValue(other.value)} — lost`),
+          eventOf(write, `wrote ${showValue(write.value)}, computed from the stale read`),
+        ]
+      : [eventOf(read, `read ${showValue(read.value)}, ${heldNote(read)}`), eventOf(write, `wrote ${showValue(write.value)}`), eventOf(other, `wrote ${showValue(other.value)} — can land between them`)].sort(
+          (a, b) => a.step - b.step,
+        );
+  return {
+    kind: 'lost-update',
+    status,
+    message,
+    why,
+    fix: rmwFix(read),
+    events,
+    data: { location: loc, object: read.obj, pattern: 'read-write-write (AVIO: a remote write between a local read and a local write)' },
+    key,
+  };
+}
+
+function checkThenActFinding(status: FindingStatus, ck: Access, act: Access, other: Access, outcome: string, key: string): Finding {
+  const check = ck.op === null ? 'a check' : `${ck.op.obj}.${ck.op.op}()`;
+  const verb = act.op?.op ?? 'get';
+  const P = `${ck.name} (pid ${ck.pid})`;
+  const Q = `${other.name} (pid ${other.pid})`;
+  const message =
+    status === 'confirmed'
+      ? `${P} checked ${check} = ${showValue(ck.value)} at step ${ck.step}; ${Q} did a ${verb} at step ${other.step}; ${ck.name}'s ${verb} ${outcome} — it acted on a stale answer`
+      : `${P} checked ${check} = ${showValue(ck.value)} at step ${ck.step} and did its ${verb} at step ${act.step}, with one item in ${act.obj}; ` +
+        `the ${other.op?.op ?? verb}() of ${Q} at step ${other.step} is not ordered with them — run in between, ${outcome}`;
+  return {
+    kind: 'check-then-act',
+    status,
+    message,
+    why:
+      `${check} answers for the moment it runs (Python's docs: not reliable); another process can ${verb} between the check and the act, ` +
+      `and nothing (no lock held across both) prevents it.`,
+    fix: `do not check then act: call ${verb}() with a timeout (or the non-blocking form) and handle ${verb === 'put' ? 'Full' : 'Empty'}, or end the stream with a sentinel`,
+    events: [
+      eventOf(ck, `checked: ${showValue(ck.value)}`),
+      eventOf(other, other.kind === 'read' ? `checked: ${showValue(other.value)}` : verb),
+      eventOf(act, status === 'confirmed' ? `${verb}: ${outcome}` : verb),
+    ].sort((a, b) => a.step - b.step),
+    data: { location: act.obj, object: act.obj, pattern: 'check-then-act (AVIO: a remote write between a local read and the action that depends on it)' },
+    key,
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * What is left behind when a process's code ends — children it never joined,
+ * daemonic children killed mid-wait — and the course's queue trap, joining a
+ * producer before draining its queue, in the form Interleave cannot make hang:
+ * CPython's child blocks at exit while its feeder thread waits for room in a full
+ * OS pipe, but Interleave models no pipe capacity (its feeder always flushes), so
+ * the join returns. The pattern — items still in the queue when the join returned,
+ * got by the joiner only afterwards — is reported as a *potential* deadlock. (With
+ * a bounded queue, `Queue(maxsize)`, the trap does hang in Interleave, and
+ * `deadlockReport` names it `join-before-drain`.)
+ */
+import type { TraceEvent } from '@interleave/core';
+import { FindingLog, type Checker, type FailOn } from './checker.js';
+import type { FindingEvent } from './report.js';
+import { RunView, THREAD_PID_BASE, opName, type PendingOp } from './run-view.js';
+
+/** Options of {@link processLeaks} and {@link joinBeforeDrain}. */
+export interface LeakOptions {
+  /** Default `never`: these findings are potential. */
+  readonly failOn?: FailOn;
+}
+
+/**
+ * A monitor that reports, when a process's code ends, the non-daemonic children it
+ * started and never joined (Python joins them for it at exit, so nothing hangs —
+ * but their exit codes go unchecked and the parent's last steps race with them),
+ * and the daemonic children killed at that moment while still blocked or working.
+ * One finding per parent, `potential`.
+ *
+ * @example
+ * ```ts
+ * const leaks = processLeaks();
+ * await run(prog, { monitors: [leaks] });
+ * leaks.findings[0]?.message; // 'MainProcess (pid 1000) ended without joining Process-1 (pid 1001)'
+ * ```
+ */
+export function processLeaks(options: LeakOptions = {}): Checker {
+  const log = new FindingLog(options.failOn ?? 'never');
+  let view = new RunView();
+  let ended = new Set<number>();
+  /** Daemons terminated by a terminate() call rather than by their parent's exit. */
+  let byCall = new Set<number>();
+  let killedIn = new Map<number, { pending: PendingOp | null; blocked: boolean; waitsOn: string | null }>();
+
+  const parentEnded = (pid: number): void => {
+    if (ended.has(pid) || pid >= THREAD_PID_BASE) return;
+    ended.add(pid);
+    const p = view.proc(pid);
+    const unjoined = p.children.map((c) => view.proc(c)).filter((c) => !c.daemon && !c.joined);
+    const killed = p.children
+      .map((c) => view.proc(c))
+      .filter((c) => c.daemon && c.exited?.reason === 'terminated' && c.exited.step === view.step && !byCall.has(c.pid) && killedIn.has(c.pid));
+    if (unjoined.length === 0 && killed.length === 0) return;
+    const events: FindingEvent[] = [view.at(pid, 'end of its code', unjoined.length > 0 ? `never joined ${unjoined.map((c) => c.name).join(', ')}` : undefined)];
+    const killedText = killed.map((c) => {
+      const k = killedIn.get(c.pid)!;
+      const where = k.pending === null ? 'before its first step' : `${k.blocked ? 'blocked in' : 'about to run'} ${opName(k.pending.obj, k.pending.op)}`;
+      events.push(view.at(c.pid, 'terminated (daemon)', where));
+      return `${view.label(c.pid)} ${where}`;
+    });
+    const parts: string[] = [];
+    if (unjoined.length > 0) parts.push(`ended without joining ${unjoined.map((c) => view.label(c.pid)).join(', ')}`);
+    if (killed.length > 0) parts.push(`killed daemonic ${killedText.join(', ')}`);
+    const why: string[] = [];
+    if (unjoined.length > 0) {
+      why.push(
+        "Python's exit handler joins non-daemonic children for the parent, so the run did not hang; but without an explicit join the parent never checks their exit codes, and its last steps are unordered with theirs.",
+      );
+    }
+    if (killed.length > 0) {
+      why.push('A daemonic child is terminated wherever it is the moment its parent\'s code ends: whatever it was waiting to do is lost, and any lock it held stays held.');
+    }
+    log.add({
+      kind: 'process-leak',
+      status: 'potential',
+      message: `${view.label(pid)} ${parts.join('; ')}`,
+      why: why.join(' '),
+      fix: 'join() every process you start (after draining its queues); make a child a daemon only if its work may be cut short.',
+      events,
+      data: { parent: pid, unjoined: unjoined.map((c) => c.pid), killedDaemons: killed.map((c) => c.pid) },
+      key: `process-leak:${p.name}:${unjoined.map((c) => c.name).join(',')}:${killed.map((c) => c.name).join(',')}`,
+    });
+  };
+
+  return {
+    name: 'process-leaks',
+    get findings() {
+      return log.findings;
+    },
+    get distinct() {
+      return log.distinct;
+    },
+    onStart(ctx) {
+      log.start(ctx);
+      view = new RunView();
+      ended = new Set();
+      byCall = new Set();
+      killedIn = new Map();
+    },
+    onEvent(e: TraceEvent) {
+      if (e.type === 'exit' && e.reason === 'terminated') {
+        const c = view.proc(e.pid);
+        killedIn.set(e.pid, { pending: c.pending, blocked: !c.enabled, waitsOn: c.waitsOn });
+      }
+      view.see(e);
+      if (e.type === 'done' && e.op === 'terminate') {
+        const c = view.pidOfHandle(e.obj);
+        if (c !== undefined) byCall.add(c);
+      } else if (e.type === 'block' && e.op === 'exit') {
+        parentEnded(e.pid);
+      } else if (e.type === 'exit' && e.reason !== 'terminated') {
+        parentEnded(e.pid);
+      }
+    },
+    onEnd() {
+      log.end();
+    },
+    onExecution(info) {
+      log.execution(info);
+    },
+  };
+}
+
+const QUEUES = /^(Queue|JoinableQueue|SimpleQueue)#\d+$/;
+
+/**
+ * A monitor for the course's trap of joining a producer before draining its queue,
+ * in the form CPython hangs on and Interleave cannot: the join returned while items
+ * the child put were still in the queue, and the joining process got them only
+ * afterwards (or nobody did). In CPython the child does not exit until its feeder
+ * thread has written those items into the OS pipe; items larger than the pipe
+ * buffer (about 64 KiB on Linux) block it there, and the join never returns.
+ *
+ * @example
+ * ```ts
+ * const trap = joinBeforeDrain();
+ * await run(joinThenGet, { monitors: [trap] });
+ * trap.findings[0]?.message;
+ * // 'MainProcess (pid 1000) joined Process-1 (pid 1001) while 3 item(s) it put into Queue#1 were still in the queue, and got them only afterwards'
+ * ```
+ */
+export function joinBeforeDrain(options: LeakOptions = {}): Checker {
+  const log = new FindingLog(options.failOn ?? 'never');
+  interface Sent {
+    readonly obj: string;
+    readonly pid: number;
+    readonly step: number;
+    readonly time: number;
+  }
+  interface Candidate {
+    readonly joiner: number;
+    readonly child: number;
+    readonly obj: string;
+    readonly join: FindingEvent;
+    readonly firstPut: FindingEvent;
+    readonly items: Set<number>;
+    reported: boolean;
+  }
+  let view = new RunView();
+  let inFlight = new Map<number, Sent>();
+  let candidates: Candidate[] = [];
+
+  const report = (c: Candidate, got: FindingEvent | null): void => {
+    c.reported = true;
+    const n = c.items.size;
+    const events = [c.firstPut, c.join];
+    if (got !== null) events.push(got);
+    log.add({
+      kind: 'join-before-drain',
+      status: 'potential',
+      message:
+        `${view.label(c.joiner)} joined ${view.label(c.child)} while ${n} item(s) it put into ${c.obj} were still in the queue, and ` +
+        (got === null ? 'nobody ever got them' : 'got them only afterwards'),
+      why:
+        `in CPython a process that put items on a Queue does not exit until its feeder thread has written them all into the OS pipe; ` +
+        `if they do not fit in the pipe's buffer (about 64 KiB on Linux), ${view.proc(c.child).name} blocks at exit until someone reads, ` +
+        `while ${view.proc(c.joiner).name} waits in join() before reading: a deadlock. Interleave models no pipe capacity, so this run went on; with larger items the real program hangs.`,
+      fix: 'drain the queue before join: get every item the child puts (or its results), then join it.',
+      events,
+      data: { joiner: c.joiner, child: c.child, queue: c.obj, items: n },
+      key: `join-before-drain:${view.proc(c.joiner).name}:${c.obj}`,
+    });
+  };
+
+  return {
+    name: 'join-before-drain',
+    get findings() {
+      return log.findings;
+    },
+    get distinct() {
+      return log.distinct;
+    },
+    onStart(ctx) {
+      log.start(ctx);
+      view = new RunView();
+      inFlight = new Map();
+      candidates = [];
+    },
+    onEvent(e: TraceEvent) {
+      view.see(e);
+      switch (e.type) {
+        case 'send':
+          if (QUEUES.test(e.obj)) inFlight.set(e.msg, { obj: e.obj, pid: e.pid, step: e.step, time: e.time });
+          break;
+        case 'recv': {
+          if (!inFlight.delete(e.msg)) break;
+          for (const c of candidates) {
+            if (!c.items.has(e.msg)) continue;
+            // Another process draining the queue would have let the child's feeder finish.
+            if (!c.reported && c.joiner === e.pid) report(c, view.at(e.pid, `${e.obj}.get()`, 'gets the items only after the join', e.step, e.time));
+            c.reported = true;
+            c.items.delete(e.msg);
+          }
+          break;
+        }
+        case 'done': {
+          if (e.op !== 'join' || e.outcome !== 'ok') break;
+          const child = view.pidOfHandle(e.obj);
+          if (child === undefined || view.proc(child).exited === null) break;
+          const byQueue = new Map<string, { first: Sent; items: Set<number> }>();
+          for (const [msg, s] of inFlight) {
+            if (s.pid !== child) continue;
+            const q = byQueue.get(s.obj) ?? { first: s, items: new Set<number>() };
+            q.items.add(msg);
+            byQueue.set(s.obj, q);
+          }
+          for (const [obj, q] of byQueue) {
+            candidates.push({
+              joiner: e.pid,
+              child,
+              obj,
+              join: view.at(e.pid, `${e.obj}.join()`, `returns with ${q.items.size} of ${view.proc(child).name}'s items still in ${obj}`, e.step, e.time),
+              firstPut: view.at(child, `${obj}.put()`, 'puts an item', q.first.step, q.first.time),
+              items: q.items,
+              reported: false,
+            });
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    },
+    onEnd() {
+      for (const c of candidates) if (!c.reported && c.items.size > 0) report(c, null);
+      log.end();
+    },
+    onExecution(info) {
+      log.execution(info);
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import type { AccessEvent, TraceEvent } from '@interleave/core';
+import {
+  FindingStore,
+  accessOf,
+  codeOf,
+  describeLoc,
+  eventOf,
+  heldNote,
+  locClass,
+  showValue,
+  type Access,
+  type AccessCheckerOptions,
+  accessChecker,
+  type AccessChecker,
+} from './access-findings.js';
+import { HappensBefore, type Proc } from './hb.js';
+import type { Finding } from './report.js';
+
+/** Options of {@link races}. */
+export type RaceOptions = AccessCheckerOptions;
+
+/** A data-race monitor: attach it to runs, then read its findings. */
+export type RaceMonitor = AccessChecker;
+
+/**
+ * FastTrack's shadow state of one location: the last write as an epoch, and the
+ * reads since as one epoch while they are totally ordered, or one per process
+ * once they are concurrent ("read-shared").
+ */
+interface Shadow {
+  w: Access | null;
+  r: Access | null;
+  shared: Map<number, Access> | null;
+}
+
+/**
+ * A data-race detector: two accesses to the same unsynchronised location (a
+ * `RawValue`, `RawArray`, a Value or Array made with `lock: false`, a file), by
+ * different processes, at least one a write, that nothing orders — no lock
+ * released by one and acquired by the other, no message, no Event, no join
+ * (sleeps do not count). Happens-before is computed with vector clocks from the
+ * event stream, with FastTrack's epochs; it is precise: a correctly synchronised
+ * program gets no report, whatever the schedule. Manager proxies and locked Values
+ * are atomic, so never race (their read-modify-writes are {@link lostUpdates}' job).
+ *
+ * Every race found is `confirmed` (the two accesses were unordered in this very
+ * execution), reported once per pair of code sites (source lines with
+ * `sources: true`, else operations), and fails the run by default.
+ *
+ * @example
+ * ```ts
+ * const r = races();
+ * const result = await run(prog, { monitors: [r] });
+ * result.status;          // 'error' when a race was found (failOn: 'confirmed')
+ * console.log(r.report()); // [data-race, confirmed] Process-2 (pid 1002) wrote RawValue#1 = 1 at step 9; …
+ * r.findings;             // the same, JSON-ready
+ *
+ * // Over an exploration: findings carry the token of the first execution showing them.
+ * await explore(prog, { monitors: [r = races({ failOn: 'none' })] });
+ * r.findings[0]?.token;   // replay(prog, token, { monitors: [races()] })
+ * ```
+ */
+export function races(options: RaceOptions = {}): RaceMonitor {
+  const failOn = options.failOn ?? 'confirmed';
+  const sources = options.sources ?? false;
+  const store = new FindingStore();
+  let hb = new HappensBefore({ atomicEdges: true, sources });
+  let shadows = new Map<string, Shadow>();
+
+  const report = (prev: Access, cur: Access): void => {
+    const a = codeOf(prev);
+    const b = codeOf(cur);
+    const key = `data-race|${locClass(cur.loc)}|${a < b ? `${a}|${b}` : `${b}|${a}`}`;
+    store.hit(key, 'confirmed', () => raceFinding(prev, cur, key));
+  };
+
+  const access = (e: AccessEvent, p: Proc): void => {
+    let s = shadows.get(e.loc);
+    if (s === undefined) shadows.set(e.loc, (s = { w: null, r: null, shared: null }));
+    const C = p.clock;
+    const t = p.idx;
+    const c = C[t]!;
+    if (e.kind === 'read') {
+      if (s.shared === null && s.r !== null && s.r.t === t && s.r.c === c) return; // same epoch
+      const w = s.w;
+      const cur = accessOf(p, e);
+      if (w !== null && w.t !== t && w.c > (C[w.t] ?? 0)) report(w, cur);
+      if (s.shared !== null) s.shared.set(t, cur);
+      else if (s.r === null || s.r.t === t || s.r.c <= (C[s.r.t] ?? 0)) s.r = cur;
+      else {
+        s.shared = new Map([
+          [s.r.t, s.r],
+          [t, cur],
+        ]);
+        s.r = null;
+      }
+      return;
+    }
+    const w = s.w;
+    if (w !== null && w.t === t && w.c === c) return; // same epoch
+    const cur = accessOf(p, e);
+    if (w !== null && w.t !== t && w.c > (C[w.t] ?? 0)) report(w, cur);
+    if (s.shared !== null) {
+      for (const r of s.shared.values()) if (r.t !== t && r.c > (C[r.t] ?? 0)) report(r, cur);
+      s.shared = null;
+    } else if (s.r !== null && s.r.t !== t && s.r.c > (C[s.r.t] ?? 0)) {
+      report(s.r, cur);
+    }
+    s.w = cur;
+  };
+
+  return accessChecker('races', store, failOn, {
+    start(): void {
+      hb = new HappensBefore({ atomicEdges: true, sources });
+      shadows = new Map();
+    },
+    event(e: TraceEvent): void {
+      if (e.type !== 'access') {
+        hb.event(e);
+        return;
+      }
+      const p = hb.proc(e.pid);
+      hb.beforeAccess(e, p);
+      if (!e.atomic) access(e, p);
+      hb.afterAccess(e, p);
+    },
+  });
+}
+
+function did(a: Access): string {
+  return a.kind === 'read' ? `read ${a.loc} = ${showValue(a.value)}` : `wrote ${a.loc} = ${showValue(a.value)}`;
+}
+
+function raceFinding(prev: Access, cur: Access, key: string): Finding {
+  const pair = `${prev.kind}-${cur.kind}`;
+  const lockOnOneSide =
+    prev.held.length > 0 && cur.held.length === 0 ? { who: cur, lock: prev.held[0]! } : cur.held.length > 0 && prev.held.length === 0 ? { who: prev, lock: cur.held[0]! } : null;
+  const fix =
+    lockOnOneSide !== null
+      ? `take ${lockOnOneSide.lock} around ${lockOnOneSide.who.name}'s ${lockOnOneSide.who.kind} too (\`with lock:\` — \`await lock.withLock(...)\`): every access to ${cur.loc} must hold the same lock`
+      : `protect every access to ${cur.loc} with one lock (\`with lock:\` — \`await lock.withLock(...)\`), or hand the data over with a message (Queue, Pipe) or a join before reading it`;
+  return {
+    kind: 'data-race',
+    status: 'confirmed',
+    message: `${prev.name} (pid ${prev.pid}) ${did(prev)} at step ${prev.step}; ${cur.name} (pid ${cur.pid}) ${did(cur)} at step ${cur.step} — nothing orders the two accesses`,
+    why:
+      `${describeLoc(cur.loc)} is unsynchronised shared data, and no happens-before path joins these accesses: between them ${prev.name} released ` +
+      `nothing that ${cur.name} acquired (lock, semaphore, Event, message through a Queue or Pipe, join)` +
+      '; a sleep orders nothing. In another schedule (or in real Python, at the same time) they happen the other way round.',
+    fix,
+    events: [eventOf(prev, `${prev.kind}, ${heldNote(prev)}`), eventOf(cur, `${cur.kind}, ${heldNote(cur)}`)],
+    data: { location: cur.loc, object: cur.obj, accesses: pair },
+    key,
+  };
+}
