@@ -87,6 +87,8 @@ export class Kernel implements ChoiceContext {
   main: SimProcess | null = null;
 
   private readonly observed: boolean;
+  /** Someone wants block/wake/sleep events (the trace, or a monitor that did not opt out). */
+  private readonly observedBlocking: boolean;
   private readonly ids = new Map<string, number>();
   private nextPid = PID_BASE;
   private nextTid = THREAD_BASE;
@@ -109,6 +111,7 @@ export class Kernel implements ChoiceContext {
   constructor(config: KernelConfig) {
     this.config = config;
     this.observed = config.trace || config.monitors.length > 0;
+    this.observedBlocking = config.trace || config.monitors.some((m) => m.blocking !== false);
     this.events = config.trace ? [] : null;
     this.observer = config.strategy.observer ?? null;
     this.monitorCtxs = config.monitors.map((m) => ({
@@ -284,7 +287,7 @@ export class Kernel implements ChoiceContext {
     const live = this.live;
     const enabled = this.enabledBuf;
     const strategy = this.config.strategy;
-    const observed = this.observed;
+    const blockingObserved = this.observedBlocking;
     while (this.outcome === null) {
       if (this.violation !== null) {
         this.fail(this.violation);
@@ -299,11 +302,11 @@ export class Kernel implements ChoiceContext {
           enabled.push(p);
           if (p.blocked) {
             p.blocked = false;
-            if (observed) this.emit({ type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
+            if (blockingObserved) this.emit({ type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
           }
         } else if (!p.blocked) {
           p.blocked = true;
-          if (observed) this.emitBlock(p, op);
+          if (blockingObserved) this.emitBlock(p, op);
         }
       }
       let chosen: SimProcess;

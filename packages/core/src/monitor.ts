@@ -29,6 +29,12 @@ export interface MonitorContext {
  */
 export interface Monitor {
   readonly name: string;
+  /**
+   * Whether the monitor needs `block`, `wake` and `sleep` events. Default true. These
+   * are the costly ones: when a lock with n waiters is released, n processes wake and
+   * n − 1 block again, so a monitor that never looks at them should say `false`.
+   */
+  readonly blocking?: boolean;
   /** Called once per run before any event. Reset per-run state here. */
   onStart?(ctx: MonitorContext): void;
   /** Called for every event, in order. Must not throw; use `ctx.fail`. */
