@@ -1,11 +1,14 @@
-/** `pnpm bench`: every benchmark, one figure per line as `name: value unit`. */
-import { benchBugFinding, benchExplore } from './explore.js';
-import { benchKernel } from './kernel.js';
-import { benchLinearizability } from './linearizability.js';
-import { benchVsFastCheck } from './vs-fast-check.js';
+/**
+ * `pnpm bench`: every benchmark, one figure per line as `name: value unit`. Each group
+ * runs in a fresh Node process with the same flags, so one group's heap and JIT state
+ * do not colour the next one's figures.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { groups } from './group.js';
 
-await benchKernel();
-await benchExplore();
-await benchBugFinding();
-await benchVsFastCheck();
-benchLinearizability();
+const script = fileURLToPath(new URL('./group.ts', import.meta.url));
+for (const name of Object.keys(groups)) {
+  const r = spawnSync(process.execPath, [...process.execArgv, script, name], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

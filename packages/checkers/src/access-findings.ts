@@ -27,44 +27,93 @@ export interface AccessCheckerOptions {
   readonly sources?: boolean;
 }
 
-/** One shared-data access, as a report needs it. */
-export interface Access {
+/** What an access record keeps of its event: the access event itself, or one made up for a queue operation. */
+export interface AccessLike {
+  /** The lock a synchronized Value/Array access takes for its step. */
+  readonly lock?: string;
   readonly pid: number;
-  /** Index of the process in vector clocks. */
-  readonly t: number;
-  /** The process's own clock entry at the access: its epoch `c@t`. */
-  readonly c: number;
-  readonly name: string;
   readonly step: number;
   readonly time: number;
   readonly kind: 'read' | 'write';
   readonly obj: string;
   readonly loc: string;
   readonly value: unknown;
+}
+
+/**
+ * One shared-data access, as a report needs it. It keeps the event rather than
+ * copying its fields: one is made for most accesses, by each checker.
+ */
+export class Access {
+  e: AccessLike;
+  /** Index of the process in vector clocks. */
+  t: number;
+  /** The process's own clock entry at the access: its epoch `c@t`. */
+  c: number;
+  name: string;
   /** The operation performing it (the process's last issue). */
-  readonly op: IssueEvent | null;
-  readonly site: Error | null;
+  op: IssueEvent | null;
+  site: Error | null;
   /** Locks the process held (its own acquire/release operations). */
-  readonly held: readonly string[];
+  held: readonly string[];
+  /** The process's `holding` count: equal on two accesses, a lock `held` at both was held all along between them. */
+  holding: number;
+
+  constructor(p: Proc, e: AccessLike) {
+    this.e = e;
+    this.t = p.idx;
+    this.c = p.clock[p.idx]!;
+    this.name = p.name;
+    this.op = p.op;
+    this.site = p.site;
+    this.held = p.held;
+    this.holding = p.holding;
+  }
+
+  /**
+   * Make this record describe a newer access of the same process: a checker that
+   * holds the only reference to it (reports copy what they need) saves an allocation.
+   */
+  reuse(p: Proc, e: AccessLike): this {
+    this.e = e;
+    this.c = p.clock[p.idx]!;
+    this.op = p.op;
+    this.site = p.site;
+    this.held = p.held;
+    this.holding = p.holding;
+    return this;
+  }
+
+  get pid(): number {
+    return this.e.pid;
+  }
+  get step(): number {
+    return this.e.step;
+  }
+  get time(): number {
+    return this.e.time;
+  }
+  get kind(): 'read' | 'write' {
+    return this.e.kind;
+  }
+  get obj(): string {
+    return this.e.obj;
+  }
+  get loc(): string {
+    return this.e.loc;
+  }
+  get value(): unknown {
+    return this.e.value;
+  }
+  /** The lock this access takes for its own step (a synchronized Value/Array), if any. */
+  get lock(): string | undefined {
+    return this.e.lock;
+  }
 }
 
 /** Build the record of an access by `p` now. */
-export function accessOf(p: Proc, e: { readonly step: number; readonly time: number; readonly kind: 'read' | 'write'; readonly obj: string; readonly loc: string; readonly value: unknown }): Access {
-  return {
-    pid: p.pid,
-    t: p.idx,
-    c: p.clock[p.idx]!,
-    name: p.name,
-    step: e.step,
-    time: e.time,
-    kind: e.kind,
-    obj: e.obj,
-    loc: e.loc,
-    value: e.value,
-    op: p.op,
-    site: p.site,
-    held: p.held,
-  };
+export function accessOf(p: Proc, e: AccessLike): Access {
+  return new Access(p, e);
 }
 
 /** `DictProxy#1.update("count", fn)`, like the kernel's own operation labels. */
@@ -283,16 +332,20 @@ export function accessChecker(
   name: string,
   store: FindingStore,
   failOn: FailOn,
-  hooks: { readonly start: () => void; readonly event: (e: TraceEvent) => void },
+  hooks: { readonly start: () => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void },
 ): AccessChecker {
   return {
     name,
+    // Neither checker looks at block/wake/sleep events: without them the kernel does
+    // not even build them (the costliest events: a released lock wakes every waiter).
+    blocking: false,
     onStart(): void {
       hooks.start();
       store.begin();
     },
     onEvent: hooks.event,
     onEnd(ctx: MonitorContext): void {
+      hooks.end?.();
       store.judge(ctx, failOn, name);
     },
     onExecution(info: ExecutionInfo): void {

@@ -4,7 +4,9 @@
  * guarantee a primitive documents (docs/checkers.md has the table):
  *
  * - `Process.start()`: parent → child; `join()`, `isAlive() === false` and the
- *   parent's own exit (which joins its children): child → parent.
+ *   parent's own exit (which joins its children): child → parent. A Pool's
+ *   `join()`: its workers' exits → the caller (submit → worker → result → `get`
+ *   are messages, below).
  * - Lock, RLock, Semaphore and their Manager proxies: release → every later
  *   successful acquire. The lock's clock is a merge of every release, since a
  *   multiprocessing Lock may be released by any process.
@@ -18,16 +20,23 @@
  *   queue semaphore, which is what makes a put on a full bounded queue wait for a
  *   get); `taskDone` → `JoinableQueue.join`; closing a Pipe end (explicitly or by
  *   exiting) → the EOFError it causes.
- * - With `atomicEdges`: atomic accesses synchronise too. A synchronized Value's
- *   access takes and gives back its lock (the event's `lock`); a Manager proxy
- *   write releases into its location, a read acquires from it.
+ *
+ * Two relations come out of one pass. `clock` orders by synchronisation alone: the
+ * lost-update checker needs that, since a Manager call or a Value access must not
+ * order the very read-modify-writes it judges. The race checker also counts atomic
+ * accesses (through {@link HappensBefore.beforeAccess}/`afterAccess`): a
+ * synchronized Value's access takes and gives back its lock (the event's `lock`),
+ * a Manager proxy write releases into its location and a read acquires from it.
+ * What a process learned that way is kept apart, in `atomic` (null until it learns
+ * anything), and travels along every edge with `clock`: the race relation is
+ * `clock ⊔ atomic`, and a program without atomic accesses pays nothing for it.
  *
  * Sleeps, timeouts, failed or non-blocking attempts (`acquire` returning false,
  * `Empty`, `Full`), `qsize`/`empty`/`full`/`poll` and `notify` create no edge.
  *
  * @internal Used by the race and lost-update checkers; not part of the API.
  */
-import type { AccessEvent, DoneEvent, IssueEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, DoneEvent, IssueEvent, RecvEvent, SendEvent, SpawnEvent, TraceEvent } from '@interleave/core';
 
 /** A vector clock: entry i is what is known of process index i's own clock. */
 export type VC = number[];
@@ -44,11 +53,19 @@ export class Proc {
   /** Dense index into vector clocks. */
   readonly idx: number;
   name: string;
+  /** What it knows through synchronisation. */
   clock: VC;
-  /** The clock at exit: what a join learns. */
-  final: VC | null = null;
+  /** What it knows only through atomic accesses (race relation); null while nothing. */
+  atomic: VC | null = null;
+  /** Its knowledge at exit: what a join learns. */
+  final: Snap | null = null;
   /** Locks held now (owner-based kinds), oldest first; replaced, never mutated, so it can be shared. */
   held: readonly string[] = EMPTY;
+  /**
+   * Bumped whenever it gives up a lock: a lock held at two accesses with the same
+   * count was held all along in between.
+   */
+  holding = 0;
   /** The operation issued last: the one its next step performs. */
   op: IssueEvent | null = null;
   /** Where the user's code issued `op` (only when sources are captured). */
@@ -78,6 +95,7 @@ const enum Kind {
   Queue,
   Connection,
   Process,
+  Pool,
 }
 
 const KINDS: Readonly<Record<string, Kind>> = {
@@ -98,6 +116,7 @@ const KINDS: Readonly<Record<string, Kind>> = {
   SimpleQueue: Kind.Queue,
   QueueProxy: Kind.Queue,
   Connection: Kind.Connection,
+  Pool: Kind.Pool,
 };
 
 /** Object ids are `Kind#n`; process handles are `MainProcess` and `Process-1:2`. */
@@ -110,19 +129,31 @@ function kindOfId(id: string): Kind {
 /** One barrier's generations: arrivals merge into `cur`; departures acquire their generation's clock. */
 interface BarrierState {
   gen: number;
-  cur: VC | null;
-  readonly closed: Map<number, VC>;
+  cur: Clocks;
+  readonly closed: Map<number, Clocks>;
   readonly arrivedIn: Map<number, number>;
 }
 
+/** A process's knowledge, frozen: at exit, in a message. */
+export interface Snap {
+  readonly c: VC;
+  readonly a: VC | null;
+}
+
+/** Release clocks, for both relations: what synchronisation published, and what only atomic accesses did. */
+class Clocks {
+  clock: VC | null = null;
+  atomic: VC | null = null;
+}
+
 /** What the engine keeps per simulated object: one record, one lookup per event. */
-class Obj {
+class Obj extends Clocks {
   readonly id: string;
   readonly kind: Kind;
-  /** Release clock: a lock's or semaphore's releases, an Event's sets, a queue's gets, a pipe end's closes. */
-  clock: VC | null = null;
+  // Its release clocks (Clocks): a lock's or semaphore's releases, an Event's sets,
+  // a queue's gets, a pipe end's closes.
   /** JoinableQueue: the `taskDone`s. */
-  tasks: VC | null = null;
+  tasks: Clocks | null = null;
   /** Owner-based locks: who holds it, how deep (RLock). */
   owner: Proc | null = null;
   count = 0;
@@ -136,8 +167,11 @@ class Obj {
   /** Pipe end: processes that used it (their exit closes their handle). */
   users: Set<Proc> | null = null;
   barrier: BarrierState | null = null;
+  /** Processes started by an operation on it: a Process handle's child, a Pool's workers. */
+  spawned: Proc[] | null = null;
 
   constructor(id: string) {
+    super();
     this.id = id;
     this.kind = kindOfId(id);
     this.single = [id];
@@ -154,14 +188,19 @@ export function join(into: VC, from: VC): void {
   }
 }
 
+/** `into ⊔ from`, allocating `into` when there is none yet. */
+function merged(into: VC | null, from: VC): VC {
+  if (into === null) return from.slice();
+  join(into, from);
+  return into;
+}
+
 function without(held: readonly string[], lock: string): readonly string[] {
   return held.length === 1 && held[0] === lock ? EMPTY : held.filter((l) => l !== lock);
 }
 
 /** Options of the engine. */
 export interface EngineOptions {
-  /** Atomic accesses (Manager proxies, synchronized Values) order what follows them. */
-  readonly atomicEdges: boolean;
   /** Capture `new Error()` at every issue, for source locations in reports. */
   readonly sources: boolean;
 }
@@ -177,13 +216,14 @@ export class HappensBefore {
   private readonly threads = new Map<number, Proc>();
   private readonly order: Proc[] = [];
   private readonly objects = new Map<string, Obj>();
-  /** Release clocks of atomic locations (atomicEdges only). */
+  /** Per atomic location: everything its writers knew (race relation only). */
   private readonly atomics = new Map<string, VC>();
-  private readonly messages = new Map<number, { readonly clock: VC; readonly obj: string }>();
-  /** Process handle id → pid. */
-  private readonly handles = new Map<string, number>();
-  private lastSpawn: Proc | null = null;
+  private readonly messages = new Map<number, { readonly snap: Snap; readonly obj: string }>();
+  /** Children spawned in the current step, not yet attributed to the object whose operation spawned them. */
+  private spawns: Proc[] = [];
+  private spawnStep = -1;
   private last: Obj | null = null;
+  private previous: Obj | null = null;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
@@ -193,10 +233,6 @@ export class HappensBefore {
   proc(pid: number): Proc {
     const p = pid < THREAD_BASE ? this.byPid[pid - MAIN_PID] : this.threads.get(pid);
     return p ?? this.admit(pid, pid === MAIN_PID ? 'MainProcess' : pid >= THREAD_BASE ? `Thread-${pid}` : `pid ${pid}`, null);
-  }
-
-  private known(pid: number): Proc | undefined {
-    return pid < THREAD_BASE ? this.byPid[pid - MAIN_PID] : this.threads.get(pid);
   }
 
   /** Whether `id` is a queue (Queue, JoinableQueue, SimpleQueue, Manager Queue). */
@@ -210,6 +246,7 @@ export class HappensBefore {
     while (clock.length <= idx) clock.push(0);
     clock[idx] = 1;
     const p = new Proc(pid, idx, name, clock);
+    if (parent?.atomic != null) p.atomic = parent.atomic.slice();
     if (pid < THREAD_BASE) {
       while (this.byPid.length < pid - MAIN_PID) this.byPid.push(undefined);
       this.byPid[pid - MAIN_PID] = p;
@@ -220,32 +257,70 @@ export class HappensBefore {
     return p;
   }
 
+  /** Two most recent objects: steps alternate between a lock and the data it guards. */
   private obj(id: string): Obj {
-    const last = this.last;
-    if (last !== null && last.id === id) return last;
+    const a = this.last;
+    if (a !== null && a.id === id) return a;
+    const b = this.previous;
+    if (b !== null && b.id === id) {
+      this.previous = a;
+      this.last = b;
+      return b;
+    }
     let o = this.objects.get(id);
     if (o === undefined) this.objects.set(id, (o = new Obj(id)));
+    this.previous = a;
     this.last = o;
     return o;
   }
 
-  /** `S := S ⊔ C_p; C_p[p]++` — merge-release, sound whoever releases. */
-  private release(p: Proc, o: Obj): void {
-    if (o.clock === null) o.clock = p.clock.slice();
-    else join(o.clock, p.clock);
+  /** `S := S ⊔ C_p; C_p[p]++` — merge-release, sound whoever releases (both relations). */
+  private release(p: Proc, s: Clocks): void {
+    s.clock = merged(s.clock, p.clock);
+    if (p.atomic !== null) s.atomic = merged(s.atomic, p.atomic);
     p.clock[p.idx]!++;
   }
 
-  private acquire(p: Proc, clock: VC | null): void {
-    if (clock !== null) join(p.clock, clock);
+  /** `C_p := C_p ⊔ S` (both relations). */
+  private acquire(p: Proc, s: Clocks | null): void {
+    if (s === null) return;
+    if (s.clock !== null) join(p.clock, s.clock);
+    if (s.atomic !== null) p.atomic = merged(p.atomic, s.atomic);
   }
 
-  /** Apply the ordering effect of one event (access events: see beforeAccess/afterAccess). */
-  event(e: TraceEvent): void {
-    switch (e.type) {
+  /** `C_p := C_p ⊔ K` for a frozen knowledge (a message, an exited process). */
+  private learn(p: Proc, k: Snap | null): void {
+    if (k === null) return;
+    join(p.clock, k.c);
+    if (k.a !== null) p.atomic = merged(p.atomic, k.a);
+  }
+
+  private snap(p: Proc): Snap {
+    return { c: p.clock.slice(), a: p.atomic === null ? null : p.atomic.slice() };
+  }
+
+  /**
+   * Whether `p` knows epoch `c@t` in the race relation (synchronisation and atomic
+   * accesses): the access it stands for happens before `p`'s next step.
+   */
+  knows(p: Proc, t: number, c: number): boolean {
+    return c <= (p.clock[t] ?? 0) || (p.atomic !== null && c <= (p.atomic[t] ?? 0));
+  }
+
+  /**
+   * Apply the ordering effect of one event (access events: see beforeAccess/afterAccess).
+   * `type` is `e.type`, read once by the caller: events come in a dozen shapes, so
+   * every read of a shared property is a megamorphic load, and the monitors see
+   * every event of every step.
+   */
+  event(e: TraceEvent, type: TraceEvent['type']): void {
+    switch (type) {
+      case 'block':
+      case 'wake':
+        return;
       case 'issue': {
         const p = this.proc(e.pid);
-        p.op = e;
+        p.op = e as IssueEvent;
         if (this.opts.sources) p.site = captureSite();
         // A Condition wait that returned at its first step (waitFor's predicate held,
         // or it timed out) never released its lock: take the bookkeeping back.
@@ -253,45 +328,50 @@ export class HappensBefore {
         return;
       }
       case 'done':
-        this.done(e);
-        return;
-      case 'block':
-      case 'wake':
+        this.done(e as DoneEvent);
         return;
       case 'spawn': {
-        const parent = this.proc(e.pid);
-        const child = this.admit(e.child, e.name, parent);
+        const s = e as SpawnEvent;
+        const parent = this.proc(s.pid);
+        const child = this.admit(s.child, s.name, parent);
         parent.children.push(child);
         parent.clock[parent.idx]!++;
-        this.lastSpawn = child;
+        // The operation performing this step (its done event comes next) started it.
+        if (this.spawnStep !== s.step) this.spawns = [];
+        this.spawnStep = s.step;
+        this.spawns.push(child);
         return;
       }
       case 'send': {
-        const p = this.proc(e.pid);
-        this.messages.set(e.msg, { clock: p.clock.slice(), obj: e.obj });
+        const m = e as SendEvent;
+        const p = this.proc(m.pid);
+        this.messages.set(m.msg, { snap: this.snap(p), obj: m.obj });
         p.clock[p.idx]!++;
         return;
       }
       case 'recv': {
-        const p = this.proc(e.pid);
-        const m = this.messages.get(e.msg);
+        const r = e as RecvEvent;
+        const p = this.proc(r.pid);
+        const m = this.messages.get(r.msg);
+        const o = this.obj(r.obj);
         if (m !== undefined) {
-          join(p.clock, m.clock);
-          this.messages.delete(e.msg);
-          if (m.obj !== e.obj) {
-            this.obj(m.obj).peer = e.obj;
-            this.obj(e.obj).peer = m.obj;
+          this.learn(p, m.snap);
+          // A queue item or pipe message is received once; a Pool result by every
+          // get/wait/ready that observes it, so those clocks stay.
+          if (o.kind === Kind.Queue || o.kind === Kind.Connection) this.messages.delete(r.msg);
+          if (m.obj !== r.obj) {
+            this.obj(m.obj).peer = r.obj;
+            o.peer = m.obj;
           }
         }
         // A get gives back a unit of the queue's semaphore, which every put takes: the
         // bounded queue's "a put waits for room" (SimpleQueue has no semaphore).
-        const o = this.obj(e.obj);
         if (o.counted) this.release(p, o);
         return;
       }
       case 'exit': {
         const p = this.proc(e.pid);
-        p.final = p.clock;
+        p.final = { c: p.clock, a: p.atomic };
         return;
       }
       default:
@@ -299,30 +379,58 @@ export class HappensBefore {
     }
   }
 
-  /** Before the check of an access: a synchronized access takes its lock; an atomic read acquires its location. */
+  /**
+   * Race relation, before the check of an access: a synchronized access takes its
+   * lock, an atomic read acquires its location — into `atomic`, so the lock's and
+   * the location's knowledge reaches the race relation only.
+   */
   beforeAccess(e: AccessEvent, p: Proc): void {
-    if (!this.opts.atomicEdges || !e.atomic) return;
-    if (e.lock !== undefined) this.acquire(p, this.obj(e.lock).clock);
-    else if (e.kind === 'read') this.acquire(p, this.atomics.get(e.loc) ?? null);
-  }
-
-  /** After the check: a synchronized access gives its lock back; an atomic write releases into its location. */
-  afterAccess(e: AccessEvent, p: Proc): void {
-    if (!this.opts.atomicEdges || !e.atomic) return;
+    if (!e.atomic) return;
     if (e.lock !== undefined) {
-      this.release(p, this.obj(e.lock));
-    } else if (e.kind === 'write') {
+      const l = this.obj(e.lock);
+      if (l.clock !== null) p.atomic = merged(p.atomic, l.clock);
+      if (l.atomic !== null) p.atomic = merged(p.atomic, l.atomic);
+    } else if (e.kind === 'read') {
       const s = this.atomics.get(e.loc);
-      if (s === undefined) this.atomics.set(e.loc, p.clock.slice());
-      else join(s, p.clock);
-      p.clock[p.idx]!++;
+      if (s !== undefined) p.atomic = merged(p.atomic, s);
     }
   }
 
+  /**
+   * Race relation, after the check: a synchronized access gives its lock back, an
+   * atomic write releases into its location. Call it after every checker has looked
+   * at the access: the process's epoch moves on.
+   */
+  afterAccess(e: AccessEvent, p: Proc): void {
+    if (!e.atomic) return;
+    let into: VC;
+    if (e.lock !== undefined) {
+      const l = this.obj(e.lock);
+      into = l.atomic = merged(l.atomic, p.clock);
+    } else if (e.kind === 'write') {
+      const s = this.atomics.get(e.loc);
+      into = s === undefined ? p.clock.slice() : (join(s, p.clock), s);
+      if (s === undefined) this.atomics.set(e.loc, into);
+    } else {
+      return;
+    }
+    if (p.atomic !== null) join(into, p.atomic);
+    p.clock[p.idx]!++;
+  }
+
   private done(e: DoneEvent): void {
+    if (this.spawnStep === e.step && this.spawns.length > 0) {
+      const o = this.obj(e.obj);
+      (o.spawned ??= []).push(...this.spawns);
+      this.spawns = [];
+    }
     // Most steps are data operations, queries, sleeps and prints: tell them by their
     // name before looking the object up. (`set` is also Value.set: only Events count.)
     switch (e.op) {
+      case 'get':
+      case 'print':
+      case 'sleep':
+        return;
       case 'set':
         if (e.obj.charCodeAt(0) !== 69 /* E: Event, EventProxy */) return;
         break;
@@ -340,8 +448,6 @@ export class HappensBefore {
       case 'join':
       case 'close':
       case 'recv':
-      case 'begin':
-      case 'start':
       case 'isAlive':
       case 'exit':
         break;
@@ -355,7 +461,7 @@ export class HappensBefore {
       case Kind.Semaphore:
         if (e.op === 'acquire') {
           if (e.value !== true) return; // failed or timed out: no edge
-          this.acquire(p, o.clock);
+          this.acquire(p, o);
           this.took(p, o);
         } else if (e.op === 'release' && e.outcome === 'ok') {
           this.release(p, o);
@@ -365,7 +471,7 @@ export class HappensBefore {
       case Kind.Event:
         if (e.outcome !== 'ok') return;
         if (e.op === 'set') this.release(p, o);
-        else if ((e.op === 'wait' || e.op === 'isSet') && e.value === true) this.acquire(p, o.clock);
+        else if ((e.op === 'wait' || e.op === 'isSet') && e.value === true) this.acquire(p, o);
         return;
       case Kind.Condition:
         this.condition(e, p, o);
@@ -375,21 +481,19 @@ export class HappensBefore {
         return;
       case Kind.Queue:
         if (e.outcome !== 'ok') return; // Full, Empty: no edge
-        if (e.op === 'put') {
-          this.acquire(p, o.clock);
-        } else if (e.op === 'taskDone') {
-          if (o.tasks === null) o.tasks = p.clock.slice();
-          else join(o.tasks, p.clock);
-          p.clock[p.idx]!++;
-        } else if (e.op === 'join') {
-          this.acquire(p, o.tasks);
-        }
+        if (e.op === 'put') this.acquire(p, o);
+        else if (e.op === 'taskDone') this.release(p, (o.tasks ??= new Clocks()));
+        else if (e.op === 'join') this.acquire(p, o.tasks);
         return;
       case Kind.Connection:
         this.connection(e, p, o);
         return;
       case Kind.Process:
-        this.process(e, p);
+        this.process(e, p, o);
+        return;
+      case Kind.Pool:
+        // join() returns once every worker has exited.
+        if (e.op === 'join' && e.outcome === 'ok') for (const w of o.spawned ?? []) this.learn(p, w.final);
         return;
       default:
         return;
@@ -402,7 +506,10 @@ export class HappensBefore {
       o.count++;
       return;
     }
-    if (o.owner !== null) o.owner.held = without(o.owner.held, o.id);
+    if (o.owner !== null) {
+      o.owner.held = without(o.owner.held, o.id);
+      o.owner.holding++;
+    }
     o.owner = p;
     o.count = 1;
     p.held = p.held.length === 0 ? o.single : [...p.held, o.id];
@@ -414,6 +521,7 @@ export class HappensBefore {
     // A multiprocessing Lock may be released by another process: its owner loses it.
     if (--o.count > 0) return;
     owner.held = without(owner.held, o.id);
+    owner.holding++;
     o.owner = null;
   }
 
@@ -453,7 +561,7 @@ export class HappensBefore {
     // Woken (or timed out): the lock is back, released by whoever had it.
     const w = p.waiting;
     if (w === null) return;
-    for (const lock of w.locks) this.acquire(p, lock.clock);
+    for (const lock of w.locks) this.acquire(p, lock);
     this.unwait(p);
     if (e.value === undefined && e.outcome === 'ok') this.sleep(p, w.locks); // waitFor sleeps again
   }
@@ -487,35 +595,35 @@ export class HappensBefore {
   }
 
   private barrier(e: DoneEvent, p: Proc, o: Obj): void {
-    const b = (o.barrier ??= { gen: 0, cur: null, closed: new Map(), arrivedIn: new Map() });
+    let b = o.barrier;
+    if (b === null) b = o.barrier = { gen: 0, cur: new Clocks(), closed: new Map<number, Clocks>(), arrivedIn: new Map<number, number>() };
     if (e.op === 'reset' || e.op === 'abort') {
       // Whoever waits now is broken out: their arrivals order nothing.
-      if (e.outcome === 'ok') {
-        b.gen++;
-        b.cur = null;
-      }
+      if (e.outcome === 'ok') this.nextGeneration(b);
       return;
     }
     if (e.op !== 'wait' || e.outcome !== 'ok') return;
     if (e.phase === 0) {
-      if (b.cur === null) b.cur = p.clock.slice();
-      else join(b.cur, p.clock);
-      p.clock[p.idx]!++;
+      this.release(p, b.cur);
       if (e.value === undefined) {
         b.arrivedIn.set(p.pid, b.gen);
         return;
       }
       // The last to arrive departs at once: the generation is complete.
       b.closed.set(b.gen, b.cur);
-      join(p.clock, b.cur);
-      b.gen++;
-      b.cur = null;
+      this.acquire(p, b.cur);
+      this.nextGeneration(b);
       return;
     }
     const g = b.arrivedIn.get(p.pid);
     if (g === undefined) return;
     b.arrivedIn.delete(p.pid);
     this.acquire(p, b.closed.get(g) ?? null);
+  }
+
+  private nextGeneration(b: BarrierState): void {
+    b.gen++;
+    b.cur = new Clocks();
   }
 
   private connection(e: DoneEvent, p: Proc, o: Obj): void {
@@ -527,30 +635,22 @@ export class HappensBefore {
     if (e.op !== 'recv' || e.outcome !== 'raised' || typeof e.value !== 'string' || !e.value.startsWith('EOFError')) return;
     // End of file: every handle on the other end was closed, explicitly or by exiting.
     const peer = this.obj(o.peer ?? peerById(o.id));
-    this.acquire(p, peer.clock);
-    for (const u of peer.users ?? []) if (u.final !== null) join(p.clock, u.final);
+    this.acquire(p, peer);
+    for (const u of peer.users ?? []) this.learn(p, u.final);
   }
 
-  private process(e: DoneEvent, p: Proc): void {
+  private process(e: DoneEvent, p: Proc, handle: Obj): void {
     switch (e.op) {
-      case 'begin':
-        this.handles.set(e.obj, e.pid);
-        return;
-      case 'start':
-        if (e.outcome === 'ok' && this.lastSpawn !== null) this.handles.set(e.obj, this.lastSpawn.pid);
-        return;
       case 'join':
       case 'isAlive': {
         if (e.outcome !== 'ok' || (e.op === 'isAlive' && e.value !== false)) return;
-        const pid = this.handles.get(e.obj);
-        const child = pid === undefined ? undefined : this.known(pid);
         // join(timeout) may return while the child lives: only a finished child orders anything.
-        if (child?.final != null) join(p.clock, child.final);
+        this.learn(p, handle.spawned?.[0]?.final ?? null);
         return;
       }
       case 'exit':
         // Python's exit handler joins the non-daemonic children.
-        for (const c of p.children) if (c.final !== null) join(p.clock, c.final);
+        for (const c of p.children) this.learn(p, c.final);
         return;
       default:
         return;

@@ -31,4 +31,5 @@ export { races } from './races.js';
 export type { RaceMonitor, RaceOptions } from './races.js';
 export { lostUpdates } from './lost-updates.js';
 export type { LostUpdateMonitor, LostUpdateOptions } from './lost-updates.js';
+export { accessChecks } from './access-checks.js';
 export type { AccessChecker, AccessCheckerOptions } from './access-findings.js';

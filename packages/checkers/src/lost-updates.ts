@@ -1,4 +1,4 @@
-import type { AccessEvent, DoneEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
 import {
   FindingStore,
   accessOf,
@@ -24,9 +24,9 @@ export type LostUpdateMonitor = AccessChecker;
 
 /** A read-modify-write in progress: a process read a location and has not written it yet. */
 interface Span {
-  readonly read: Access;
+  read: Access;
   /** Earlier writes of other processes that nothing orders before the read: each could land in the gap. */
-  readonly concurrent: readonly Access[];
+  concurrent: readonly Access[];
   /** Writes of other processes that did land in the gap; `afterRead`: the read is ordered before it. */
   intervening: { readonly w: Access; readonly afterRead: boolean }[] | null;
   /** The write that completed it. */
@@ -41,6 +41,12 @@ interface Cell {
   readonly last: (Access | undefined)[];
   readonly open: (Span | undefined)[];
   readonly done: (Span | undefined)[];
+  /**
+   * A span no longer needed, to be the next one: a span and its read record are
+   * referenced from nowhere else (reports copy what they need), so a process
+   * doing read-modify-writes in a loop allocates one record per write, nothing more.
+   */
+  readonly spare: (Span | undefined)[];
   /** Whether any span is open: most writes then skip the scan. */
   opened: number;
 }
@@ -54,7 +60,8 @@ interface Check {
   readonly then: 'get' | 'put';
   /** The other process's get (or put) that made the answer stale before it acted. */
   stale: Access | null;
-  blocked: boolean;
+  /** After that get, the queue held nothing: the answer "not empty" was false by then. */
+  emptied: boolean;
 }
 
 interface QueueState {
@@ -84,15 +91,16 @@ interface QueueState {
  * the program forces into the gap (read → start child → child writes → join →
  * write) is the program's logic, not a race, and is not reported. Check-then-act on
  * a queue (`if not q.empty(): q.get()`) is reported when another process's get
- * made the answer stale and the get then blocked or raised `Empty` (confirmed), or
- * could have (potential: the queue held one item).
+ * emptied the queue before the get, which then raised `Empty`, waited for a later
+ * item or never completed (confirmed), or could have (potential: the queue held
+ * one item).
  *
  * Only confirmed findings fail the run by default (`failOn`); one report per
  * distinct triple of code sites (the read, the stale write, the lost write).
  *
  * @example
  * ```ts
- * const lu = lostUpdates({ failOn: 'none' });
+ * const lu = lostUpdates({ failOn: 'never' });
  * await run(unlocked, { monitors: [lu], strategy: roundRobinStrategy() });
  * lu.findings[0]?.status;   // 'potential': this schedule lost nothing, another would
  * console.log(lu.report());
@@ -102,11 +110,48 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ atomicEdges: false, sources });
-  let cells = new Map<string, Cell>();
-  let queues = new Map<string, QueueState>();
+  let hb = new HappensBefore({ sources });
+  let detector = lostUpdateDetector(hb, store);
+  return accessChecker('lost-updates', store, failOn, {
+    start(): void {
+      hb = new HappensBefore({ sources });
+      detector = lostUpdateDetector(hb, store);
+    },
+    event(e: TraceEvent): void {
+      const type = e.type;
+      if (type === 'access') {
+        detector.access(e, hb.proc(e.pid));
+        return;
+      }
+      hb.event(e, type);
+      detector.event(e, type);
+    },
+    end(): void {
+      detector.end();
+    },
+  });
+}
+
+/** @internal The lost-update and check-then-act logic over one run, on an engine it may share. */
+export interface LostUpdateDetector {
+  /** Judge an access. Call it before `hb.afterAccess`: it reads the process's epoch. */
+  access(e: AccessEvent, p: Proc): void;
+  /** Queue operations and messages, after the engine has seen the event. */
+  event(e: TraceEvent, type: TraceEvent['type']): void;
+  /** The run ended. */
+  end(): void;
+}
+
+/** @internal */
+export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): LostUpdateDetector {
+  const cells = new Map<string, Cell>();
+  const queues = new Map<string, QueueState>();
 
   const lost = (status: FindingStatus, read: Access, write: Access, other: Access): void => {
+    // A write that takes a lock for its own step (a synchronized Value's) cannot land
+    // inside a read-modify-write done under that lock: the happens-before used here
+    // leaves such per-access locks out, so that it can judge their own updates.
+    if (status === 'potential' && other.lock !== undefined && read.holding === write.holding && read.held.includes(other.lock)) return;
     const key = `lost-update|${locClass(write.loc)}|${codeOf(read)}|${codeOf(write)}|${codeOf(other)}`;
     store.hit(key, status, () => lostFinding(status, read, write, other, key));
   };
@@ -122,12 +167,21 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
     for (const w of span.concurrent) lost('potential', span.read, write, w);
   };
 
+  // The location accessed last: a process usually reads, then writes, the same one.
+  let lastLoc = '';
+  let lastCell: Cell | null = null;
+
   const access = (e: AccessEvent, p: Proc): void => {
-    let cell = cells.get(e.loc);
-    if (cell === undefined) cells.set(e.loc, (cell = { last: [], open: [], done: [], opened: 0 }));
+    let cell: Cell | undefined;
+    if (e.loc === lastLoc && lastCell !== null) cell = lastCell;
+    else {
+      cell = cells.get(e.loc);
+      if (cell === undefined) cells.set(e.loc, (cell = { last: [], open: [], done: [], spare: [], opened: 0 }));
+      lastLoc = e.loc;
+      lastCell = cell;
+    }
     const C = p.clock;
     const t = p.idx;
-    const cur = accessOf(p, e);
     if (e.kind === 'read') {
       let concurrent: Access[] | null = null;
       const last = cell.last;
@@ -135,10 +189,25 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
         const w = last[u];
         if (w !== undefined && u !== t && w.c > (C[u] ?? 0)) (concurrent ??= []).push(w);
       }
-      if (cell.open[t] === undefined) cell.opened++;
-      setAt(cell.open, t, { read: cur, concurrent: concurrent ?? NONE, intervening: null, write: null });
+      let sp = cell.open[t];
+      if (sp === undefined) {
+        cell.opened++;
+        sp = cell.spare[t];
+        if (sp === undefined) {
+          setAt(cell.open, t, { read: accessOf(p, e), concurrent: concurrent ?? NONE, intervening: null, write: null });
+          return;
+        }
+        cell.spare[t] = undefined;
+        sp.write = null;
+        setAt(cell.open, t, sp);
+      }
+      // A newer read starts the span again: the write pairs with the latest read.
+      sp.read.reuse(p, e);
+      sp.concurrent = concurrent ?? NONE;
+      sp.intervening = null;
       return;
     }
+    const cur = accessOf(p, e);
     const span = cell.open[t];
     if (span !== undefined) {
       cell.open[t] = undefined;
@@ -147,7 +216,11 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
       if (span.read.step < cur.step) {
         span.write = cur;
         complete(span, cur, C);
+        const old = cell.done[t];
         setAt(cell.done, t, span);
+        if (old !== undefined) setAt(cell.spare, t, old);
+      } else {
+        setAt(cell.spare, t, span);
       }
     }
     // Could this write have landed inside another process's completed read-modify-write?
@@ -180,7 +253,7 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   };
 
   const queueAccess = (p: Proc, e: { step: number; time: number; obj: string }, kind: 'read' | 'write', value: unknown): Access =>
-    accessOf(p, { step: e.step, time: e.time, kind, obj: e.obj, loc: e.obj, value });
+    accessOf(p, { pid: p.pid, step: e.step, time: e.time, kind, obj: e.obj, loc: e.obj, value });
 
   const queueEvent = (e: TraceEvent): void => {
     switch (e.type) {
@@ -196,16 +269,12 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
         q.inFlight--;
         const p = hb.proc(e.pid);
         const got = queueAccess(p, e, 'write', e.value);
-        for (const [pid, ck] of q.checks) if (pid !== e.pid && ck.then === 'get') ck.stale = got;
+        for (const [pid, ck] of q.checks) {
+          if (pid === e.pid || ck.then !== 'get') continue;
+          ck.stale = got;
+          if (q.inFlight === 0) ck.emptied = true;
+        }
         for (const [u, a] of q.acts) if (u !== p.idx && a.act.c > (p.clock[u] ?? 0)) stale('potential', a.check, a.act, got, TAKES);
-        return;
-      }
-      case 'block': {
-        const ck = queues.get(e.obj)?.checks.get(e.pid);
-        if (ck === undefined || ck.then !== e.op || ck.stale === null || ck.blocked) return;
-        ck.blocked = true;
-        const p = hb.proc(e.pid);
-        stale('confirmed', ck.check, queueAccess(p, e, 'write', undefined), ck.stale, `blocked at step ${e.step}`);
         return;
       }
       case 'done':
@@ -213,6 +282,20 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
         return;
       default:
         return;
+    }
+  };
+
+  /** The run is over: an act still waiting on an answer made stale waits forever. */
+  const queueEnd = (): void => {
+    for (const q of queues.values()) {
+      for (const [pid, ck] of q.checks) {
+        const p = hb.proc(pid);
+        const op = p.op;
+        // Its act was issued and never took effect: it waited until it was terminated, or the run ended.
+        if (ck.stale === null || (ck.then === 'get' && !ck.emptied) || op === null || op.obj !== ck.check.obj || op.op !== ck.then) continue;
+        const outcome = p.final === null ? 'waits forever: it was still blocked when the run ended' : 'never completed: it was still blocked when the process was terminated';
+        stale('confirmed', ck.check, queueAccess(p, op, 'write', undefined), ck.stale, outcome);
+      }
     }
   };
 
@@ -224,7 +307,7 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
       const check = queueAccess(p, e, 'read', e.value);
       const then = e.op === 'full' ? (e.value === false ? 'put' : null) : e.op === 'empty' ? (e.value === false ? 'get' : null) : (e.value as number) > 0 ? 'get' : null;
       if (then === null) q.checks.delete(e.pid);
-      else q.checks.set(e.pid, { check, count: q.inFlight, then, stale: null, blocked: false });
+      else q.checks.set(e.pid, { check, count: q.inFlight, then, stale: null, emptied: false });
       q.lastCheck.set(p.idx, check);
       // The same check by another process, unordered with a completed check-then-get on
       // the last item: run before that get, it too sees the item, and acts on it.
@@ -236,32 +319,48 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
     q.checks.delete(e.pid);
     if (e.op !== ck.then) return;
     const act = queueAccess(p, e, 'write', e.value);
-    if (ck.stale !== null && !ck.blocked && e.outcome === 'raised') stale('confirmed', ck.check, act, ck.stale, `raised ${String(e.value)}`);
+    if (ck.stale !== null && e.outcome === 'raised') stale('confirmed', ck.check, act, ck.stale, `raised ${String(e.value)}`);
+    else if (ck.stale !== null && ck.emptied) stale('confirmed', ck.check, act, ck.stale, `found ${e.obj} empty and had to wait for a later item`);
     if (e.outcome === 'ok' && ck.then === 'get' && ck.count === 1 && ck.stale === null) {
       q.acts.set(p.idx, { check: ck.check, act });
       for (const [u, other] of q.lastCheck) if (u !== p.idx && other.c > (p.clock[u] ?? 0) && codeOf(other) === codeOf(ck.check)) stale('potential', ck.check, act, other, SEES);
     }
   };
 
-  return accessChecker('lost-updates', store, failOn, {
-    start(): void {
-      hb = new HappensBefore({ atomicEdges: false, sources });
-      cells = new Map();
-      queues = new Map();
-    },
-    event(e: TraceEvent): void {
-      if (e.type === 'access') {
-        access(e, hb.proc(e.pid));
-        return;
+  return {
+    access,
+    event(e: TraceEvent, type: TraceEvent['type']): void {
+      switch (type) {
+        case 'send':
+        case 'recv':
+          if (hb.isQueue((e as SendEvent | RecvEvent).obj)) queueEvent(e);
+          return;
+        case 'done': {
+          const d = e as DoneEvent;
+          if (isQueueOp(d.op) && hb.isQueue(d.obj)) queueEvent(e);
+          return;
+        }
+        default:
+          return;
       }
-      hb.event(e);
-      if (e.type === 'send' || e.type === 'recv' ? hb.isQueue(e.obj) : (e.type === 'done' || e.type === 'block') && QUEUE_OPS.has(e.op) && hb.isQueue(e.obj)) queueEvent(e);
     },
-  });
+    end: queueEnd,
+  };
 }
 
 /** The queue operations check-then-act looks at: the checks and the acts. */
-const QUEUE_OPS: ReadonlySet<string> = new Set(['empty', 'qsize', 'full', 'get', 'put']);
+function isQueueOp(op: string): boolean {
+  switch (op) {
+    case 'empty':
+    case 'qsize':
+    case 'full':
+    case 'get':
+    case 'put':
+      return true;
+    default:
+      return false;
+  }
+}
 
 const NONE: readonly Access[] = [];
 const NONE_IV: readonly { readonly w: Access; readonly afterRead: boolean }[] = [];
@@ -308,7 +407,7 @@ function lostFinding(status: FindingStatus, read: Access, write: Access, other: 
       ? `${P} read ${loc} = ${showValue(read.value)} at step ${read.step}; ${Q} wrote ${showValue(other.value)} at step ${other.step}; ` +
         `${read.name} wrote ${showValue(write.value)} at step ${write.step} — ${other.name}'s update was lost`
       : `${P} read ${loc} = ${showValue(read.value)} at step ${read.step} and wrote ${showValue(write.value)} at step ${write.step}; ` +
-        `${Q}'s write of ${showValue(other.value)} at step ${other.step} is not ordered with them — a schedule that runs it in between loses it`;
+        `the write of ${showValue(other.value)} by ${Q} at step ${other.step} is not ordered with them — a schedule that runs it in between loses it`;
   const why =
     `The read and the write of ${describeLoc(loc)} are ${twoSteps}, and ${guard}: ` +
     (status === 'confirmed'

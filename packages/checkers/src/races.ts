@@ -55,17 +55,43 @@ interface Shadow {
  * console.log(r.report()); // [data-race, confirmed] Process-2 (pid 1002) wrote RawValue#1 = 1 at step 9; …
  * r.findings;             // the same, JSON-ready
  *
- * // Over an exploration: findings carry the token of the first execution showing them.
- * await explore(prog, { monitors: [r = races({ failOn: 'none' })] });
- * r.findings[0]?.token;   // replay(prog, token, { monitors: [races()] })
+ * // Over an exploration: each distinct race once, with a token replaying an execution showing it.
+ * const all = races({ failOn: 'never' });
+ * await explore(prog, { strategy: exhaustive(), monitors: [all] });
+ * all.distinct[0]?.finding.token;   // replay(prog, token, { monitors: [races()] })
  * ```
  */
 export function races(options: RaceOptions = {}): RaceMonitor {
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ atomicEdges: true, sources });
-  let shadows = new Map<string, Shadow>();
+  let hb = new HappensBefore({ sources });
+  let detector = raceDetector(hb, store);
+  return accessChecker('races', store, failOn, {
+    start(): void {
+      hb = new HappensBefore({ sources });
+      detector = raceDetector(hb, store);
+    },
+    event(e: TraceEvent): void {
+      const type = e.type;
+      if (type !== 'access') {
+        hb.event(e, type);
+        return;
+      }
+      const p = hb.proc(e.pid);
+      hb.beforeAccess(e, p);
+      if (!e.atomic) detector(e, p);
+      hb.afterAccess(e, p);
+    },
+  });
+}
+
+/**
+ * @internal FastTrack over one run: judges each unsynchronised access (call it
+ * between `hb.beforeAccess` and `hb.afterAccess`) and reports races into `store`.
+ */
+export function raceDetector(hb: HappensBefore, store: FindingStore): (e: AccessEvent, p: Proc) => void {
+  const shadows = new Map<string, Shadow>();
 
   const report = (prev: Access, cur: Access): void => {
     const a = codeOf(prev);
@@ -74,19 +100,30 @@ export function races(options: RaceOptions = {}): RaceMonitor {
     store.hit(key, 'confirmed', () => raceFinding(prev, cur, key));
   };
 
-  const access = (e: AccessEvent, p: Proc): void => {
-    let s = shadows.get(e.loc);
-    if (s === undefined) shadows.set(e.loc, (s = { w: null, r: null, shared: null }));
-    const C = p.clock;
+  // The location accessed last: a process usually reads, then writes, the same one.
+  let lastLoc = '';
+  let lastShadow: Shadow | null = null;
+
+  return (e: AccessEvent, p: Proc): void => {
+    let s: Shadow | undefined;
+    if (e.loc === lastLoc && lastShadow !== null) s = lastShadow;
+    else {
+      s = shadows.get(e.loc);
+      if (s === undefined) shadows.set(e.loc, (s = { w: null, r: null, shared: null }));
+      lastLoc = e.loc;
+      lastShadow = s;
+    }
     const t = p.idx;
-    const c = C[t]!;
+    const c = p.clock[t]!;
     if (e.kind === 'read') {
       if (s.shared === null && s.r !== null && s.r.t === t && s.r.c === c) return; // same epoch
       const w = s.w;
-      const cur = accessOf(p, e);
-      if (w !== null && w.t !== t && w.c > (C[w.t] ?? 0)) report(w, cur);
+      // The shadow state holds the only reference to its records: a process's newer
+      // read can take over its older one.
+      const cur = s.shared === null && s.r !== null && s.r.t === t ? s.r.reuse(p, e) : accessOf(p, e);
+      if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
       if (s.shared !== null) s.shared.set(t, cur);
-      else if (s.r === null || s.r.t === t || s.r.c <= (C[s.r.t] ?? 0)) s.r = cur;
+      else if (s.r === null || s.r.t === t || hb.knows(p, s.r.t, s.r.c)) s.r = cur;
       else {
         s.shared = new Map([
           [s.r.t, s.r],
@@ -98,33 +135,16 @@ export function races(options: RaceOptions = {}): RaceMonitor {
     }
     const w = s.w;
     if (w !== null && w.t === t && w.c === c) return; // same epoch
-    const cur = accessOf(p, e);
-    if (w !== null && w.t !== t && w.c > (C[w.t] ?? 0)) report(w, cur);
+    if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, accessOf(p, e));
+    const cur = w !== null && w.t === t ? w.reuse(p, e) : accessOf(p, e);
     if (s.shared !== null) {
-      for (const r of s.shared.values()) if (r.t !== t && r.c > (C[r.t] ?? 0)) report(r, cur);
+      for (const r of s.shared.values()) if (r.t !== t && !hb.knows(p, r.t, r.c)) report(r, cur);
       s.shared = null;
-    } else if (s.r !== null && s.r.t !== t && s.r.c > (C[s.r.t] ?? 0)) {
+    } else if (s.r !== null && s.r.t !== t && !hb.knows(p, s.r.t, s.r.c)) {
       report(s.r, cur);
     }
     s.w = cur;
   };
-
-  return accessChecker('races', store, failOn, {
-    start(): void {
-      hb = new HappensBefore({ atomicEdges: true, sources });
-      shadows = new Map();
-    },
-    event(e: TraceEvent): void {
-      if (e.type !== 'access') {
-        hb.event(e);
-        return;
-      }
-      const p = hb.proc(e.pid);
-      hb.beforeAccess(e, p);
-      if (!e.atomic) access(e, p);
-      hb.afterAccess(e, p);
-    },
-  });
 }
 
 function did(a: Access): string {

@@ -5,7 +5,7 @@
  * every schedule of a small instance.
  */
 import { describe, expect, it } from 'vitest';
-import { program, run, runSync, type DictProxy, type Lock, type Op, type Queue, type RawValue, type World } from '@interleave/core';
+import { program, run, runSync, type DictProxy, type Lock, type Op, type Queue, type RawValue, type Value, type World } from '@interleave/core';
 import { exhaustive, explore, roundRobinStrategy } from '@interleave/sched';
 import { lostUpdates, type Finding } from '../src/index.js';
 import { finalCount, locked, unlocked, withLock } from '../../../examples/course/manager.js';
@@ -186,6 +186,59 @@ describe('shared memory and files', () => {
     expect(racy.distinct.map((d) => d.finding.status)).toContain('confirmed');
   });
 
+  it('mixed: an unlocked v.value += 1 can be broken by a locked one, never the reverse', async () => {
+    const mixed = program(function* ({ mp }: World) {
+      function* careful(v: Value): Gen {
+        yield* v.withLock(function* () {
+          yield* v.update((x) => x + 1);
+        });
+      }
+      function* careless(v: Value): Gen {
+        yield* v.update((x) => x + 1); // each access takes v's lock, the pair does not
+      }
+      const v = mp.Value('i', 0);
+      const ps = [mp.Process({ target: careful, args: [v] }), mp.Process({ target: careless, args: [v] })];
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+    });
+    // The careful process first, entirely: nothing was lost, but the careless one's
+    // read-modify-write could have been broken by it. (Sources tell the two sites
+    // apart: by operation alone, both are Value#1.update.)
+    const lu = lostUpdates({ failOn: 'never', sources: true });
+    runSync(mixed, { strategy: { name: 'lowest-pid-first', choose: () => 0 }, monitors: [lu] });
+    expect(lu.findings.map((f) => [f.status, f.events.find((e) => e.note?.startsWith('read'))?.pid])).toEqual([['potential', 1002]]);
+    // And in no schedule is the careful one's read-modify-write reported as breakable.
+    const all = lostUpdates({ failOn: 'never', sources: true });
+    const report = await explore(mixed, { strategy: exhaustive(), run: untimed, monitors: [all] });
+    expect(report.complete).toBe(true);
+    expect(all.distinct.length).toBeGreaterThan(0);
+    for (const { finding } of all.distinct) expect(finding.events.find((e) => e.note?.startsWith('read'))?.pid).toBe(1002);
+  });
+
+  it('holding the lock for the read, and again for the write, is not holding it across', () => {
+    const twice = program(function* ({ mp }: World) {
+      function* twoSections(v: Value): Gen {
+        const x = (yield* v.withLock(function* () {
+          return (yield* v.get());
+        }));
+        yield* v.withLock(function* () {
+          yield* v.set(x + 1);
+        });
+      }
+      function* careless(v: Value): Gen {
+        yield* v.update((x) => x + 1);
+      }
+      const v = mp.Value('i', 0);
+      const ps = [mp.Process({ target: twoSections, args: [v] }), mp.Process({ target: careless, args: [v] })];
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+    });
+    const lu = lostUpdates({ failOn: 'never', sources: true });
+    runSync(twice, { strategy: { name: 'lowest-pid-first', choose: () => 0 }, monitors: [lu] });
+    const spans = lu.findings.map((f) => f.events.find((e) => e.note?.startsWith('read'))?.pid);
+    expect(spans).toContain(1001); // the careless write can land between the two critical sections
+  });
+
   it('a read and a write as two separate calls (d[k] = d[k] - 1) is the same bug', () => {
     const lu = lostUpdates({ failOn: 'never' });
     const prog = program(function* ({ mp }: World) {
@@ -263,8 +316,36 @@ describe('check-then-act on a queue', () => {
     expect(byRun.some((fs) => fs.length > 0 && fs.every((f) => f.status === 'potential'))).toBe(true);
     const f = lu.distinct.find((d) => d.finding.status === 'confirmed')!.finding;
     expect(f.kind).toBe('check-then-act');
-    expect(f.message).toMatch(/checked Queue#1\.empty\(\) = false at step \d+; .* did a get at step \d+; Process-\d's get blocked at step \d+ — it acted on a stale answer/);
+    expect(f.message).toMatch(/checked Queue#1\.empty\(\) = false at step \d+; .* did a get at step \d+; Process-\d's get (waits forever|never completed): it was still blocked when (the run ended|the process was terminated) — it acted on a stale answer/);
     expect(f.fix).toContain('Empty');
+  });
+
+  it('the trap of the docs: non-daemonic consumers, so the loser deadlocks; the report survives the deadlock', async () => {
+    const hang = program(function* ({ mp }: World) {
+      function* consumer(q: Queue<number>): Gen {
+        if (!(yield* q.empty())) yield* q.get();
+      }
+      const q = mp.Queue<number>();
+      yield* q.put(1);
+      const ps = [0, 1].map(() => mp.Process({ target: consumer, args: [q] }));
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+    });
+    const lu = lostUpdates({ failOn: 'never' });
+    let deadlocks = 0;
+    await explore(hang, {
+      strategy: exhaustive(),
+      monitors: [lu],
+      property: () => true,
+      outcome: (r) => {
+        if (r.status === 'deadlock') {
+          deadlocks++;
+          expect(lu.findings.map((f) => [f.kind, f.status])).toContainEqual(['check-then-act', 'confirmed']);
+        }
+        return r.status;
+      },
+    });
+    expect(deadlocks).toBeGreaterThan(0);
   });
 
   it('one consumer, or a get with a timeout instead of a check: nothing', async () => {

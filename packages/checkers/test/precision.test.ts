@@ -25,7 +25,7 @@ import {
   type Value,
   type World,
 } from '@interleave/core';
-import { formatFinding, lostUpdates, races } from '../src/index.js';
+import { accessChecks, formatFinding, lostUpdates, races } from '../src/index.js';
 
 type Gen<T = void> = Generator<Op<unknown>, T, unknown>;
 
@@ -291,9 +291,10 @@ describe('precision: correctly synchronised programs are never reported', () => 
         (patterns, order, seed, queueFeeder, timing) => {
           const r = races({ failOn: 'never' });
           const lu = lostUpdates({ failOn: 'never' });
-          const result = runSync(compose(patterns, order), { seed, queueFeeder, timing, monitors: [r, lu], maxSteps: 100_000 });
+          const both = accessChecks({ failOn: 'never' });
+          const result = runSync(compose(patterns, order), { seed, queueFeeder, timing, monitors: [r, lu, both], maxSteps: 100_000 });
           expect(result.status, result.status === 'ok' ? '' : result.message).toBe('ok');
-          const found = [...r.findings, ...lu.findings];
+          const found = [...r.findings, ...lu.findings, ...both.findings];
           expect(found.map(formatFinding)).toEqual([]);
         },
       ),

@@ -189,6 +189,32 @@ describe('races: unsynchronised accesses are reported', () => {
     }
   });
 
+  it("a Pool callback runs on the parent's result-handler thread: it races with the parent's own code", async () => {
+    const prog = program(function* ({ mp }: World) {
+      const total = mp.RawValue('i', 0);
+      function* square(x: number): Gen<number> {
+        return x * x;
+      }
+      function* add(y: number): Gen {
+        yield* total.set(((yield* total.get())) + y);
+      }
+      const pool = mp.Pool(2);
+      const r = yield* pool.applyAsync(square, [3], { callback: add });
+      yield* total.set(100); // the main code, while the callback may run
+      yield* r.wait();
+      yield* total.get(); // after wait(): ordered after the callback
+    });
+    const r = races({ failOn: 'never' });
+    const report = await explore(prog, { strategy: exhaustive(), run: untimed, monitors: [r] });
+    expect(report.complete).toBe(true);
+    // The callback's read and its write each race with the main code's write; nothing else.
+    expect(r.distinct.length).toBeGreaterThan(0);
+    for (const { finding } of r.distinct) {
+      expect(finding.events.map((e) => e.op)).toContain('RawValue#1.set(100)');
+      expect(finding.events.some((e) => e.name.startsWith('Thread-'))).toBe(true);
+    }
+  });
+
   it('one report per pair of code sites: eight racing workers give one finding, counted', () => {
     const r = races({ failOn: 'never' });
     const prog = program(function* ({ mp }: World) {
@@ -467,6 +493,61 @@ const raceFree: Record<string, ReturnType<typeof program>> = {
     const d = mp.Manager().dict({ ready: 0 });
     const v = mp.RawValue('i', 0);
     const ps = [mp.Process({ target: reader, args: [d, v] }), mp.Process({ target: writer, args: [d, v] })];
+    for (const p of ps) yield* p.start();
+    for (const p of ps) yield* p.join();
+  }),
+  'a Pool: submit → task → result → get, ready() and map; close() and join() → its workers exited': handOver('pool', function* ({ mp }) {
+    const cells = mp.RawArray('i', 4);
+    function* work(i: number): Gen<number> {
+      yield* cells.get(0); // written before the submit
+      yield* cells.set(i, i);
+      return i;
+    }
+    yield* cells.set(0, 7);
+    const pool = mp.Pool(1);
+    const r = yield* pool.applyAsync(work, [1]);
+    let ready = false;
+    for (let k = 0; k < 2 && !ready; k++) ready = yield* r.ready();
+    if (ready) yield* cells.get(1); // ready() true: the task is done
+    yield* r.get();
+    yield* cells.set(1, 0);
+    yield* pool.map(work, [2, 3]);
+    yield* cells.slice();
+    yield* pool.applyAsync(work, [1]); // never collected: pool.join() orders it
+    yield* pool.close();
+    yield* pool.join();
+    yield* cells.get(1);
+  }),
+  'what a Manager flag taught a process travels on through its lock release and its messages': handOver('atomic-relay', function* ({ mp }) {
+    const state = { seen: 0 };
+    function* writer(d: DictProxy<string, number>, v: RawValue): Gen {
+      yield* v.set(3);
+      yield* d.set('ready', 1);
+    }
+    function* relay(d: DictProxy<string, number>, l: Lock, q: Queue<number>): Gen {
+      for (let i = 0; i < 2 && state.seen === 0; i++) state.seen = (yield* d.get('ready'));
+      yield* q.put(state.seen);
+      yield* l.release(); // main acquired it: the reader waits for this release
+    }
+    function* byLock(l: Lock, v: RawValue): Gen {
+      yield* l.acquire();
+      if (state.seen === 1) yield* v.get();
+      yield* l.release();
+    }
+    function* byMessage(q: Queue<number>, v: RawValue): Gen {
+      if ((yield* q.get()) === 1) yield* v.get();
+    }
+    const d = mp.Manager().dict({ ready: 0 });
+    const v = mp.RawValue('i', 0);
+    const l = mp.Lock();
+    const q = mp.Queue<number>();
+    yield* l.acquire();
+    const ps = [
+      mp.Process({ target: writer, args: [d, v] }),
+      mp.Process({ target: relay, args: [d, l, q] }),
+      mp.Process({ target: byLock, args: [l, v] }),
+      mp.Process({ target: byMessage, args: [q, v] }),
+    ];
     for (const p of ps) yield* p.start();
     for (const p of ps) yield* p.join();
   }),

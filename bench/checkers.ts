@@ -1,0 +1,111 @@
+/**
+ * The cost of the race and lost-update monitors: kernel steps per second with them
+ * on versus off. One figure per line, `name: value unit`.
+ *
+ * With the checkers "on" as `races()` and `lostUpdates()`, and as `accessChecks()`
+ * (both in one pass, one set of vector clocks).
+ *
+ * Two workloads, both 4 generator processes looping over a shared Lock:
+ * - `kernel`: the kernel bench's own (acquire, bump a plain counter, release): what
+ *   the checkers pay for following synchronisation alone;
+ * - `shared`: the counter in a RawValue (acquire, get, set, release), so every
+ *   iteration also carries two traced accesses through FastTrack and the
+ *   read-modify-write tracker.
+ * "Off" is one no-op monitor that, like the checkers, opts out of block/wake/sleep
+ * events (`blocking: false`): the kernel builds and delivers the same events either
+ * way, and the difference is the checkers' own work. Throughput is
+ * steps per second of CPU time, best of 7 alternating off/on runs: the project
+ * machine is shared, and wall-clock figures there swing by a factor of two.
+ *
+ * Run alone: `node --import tsx bench/checkers.ts`.
+ */
+import { program, runSync, type Lock, type Monitor, type Program, type RawValue, type World } from '@interleave/core';
+import { accessChecks, lostUpdates, races } from '@interleave/checkers';
+
+const PROCS = 4;
+const noopMonitor: Monitor = { name: 'noop', blocking: false, onEvent() {} };
+
+function kernelWorkload(rounds: number): Program<number> {
+  return program(function* ({ mp }: World) {
+    const state = { counter: 0 };
+    function* worker(lock: Lock) {
+      for (let i = 0; i < rounds; i++) {
+        yield* lock.acquire();
+        state.counter++;
+        yield* lock.release();
+      }
+    }
+    const lock = mp.Lock();
+    const ps = [];
+    for (let i = 0; i < PROCS; i++) ps.push(mp.Process({ target: worker, args: [lock] }));
+    for (const p of ps) yield* p.start();
+    for (const p of ps) yield* p.join();
+    return state.counter;
+  });
+}
+
+function sharedWorkload(rounds: number): Program<number> {
+  return program(function* ({ mp }: World) {
+    function* worker(lock: Lock, v: RawValue) {
+      for (let i = 0; i < rounds; i++) {
+        yield* lock.acquire();
+        const x = (yield* v.get());
+        yield* v.set(x + 1);
+        yield* lock.release();
+      }
+    }
+    const lock = mp.Lock();
+    const v = mp.RawValue('i', 0);
+    const ps = [];
+    for (let i = 0; i < PROCS; i++) ps.push(mp.Process({ target: worker, args: [lock, v] }));
+    for (const p of ps) yield* p.start();
+    for (const p of ps) yield* p.join();
+    return (yield* v.get());
+  });
+}
+
+function report(name: string, value: number, unit: string): void {
+  console.log(`${name}: ${Math.round(value).toLocaleString('en-US').replace(/,/g, '_')} ${unit}`);
+}
+
+/** Steps per CPU-second of one run (CPU time: the machine may be shared, and other jobs' time is not ours). */
+function once(prog: Program<number>, monitors: Monitor[]): number {
+  const t0 = process.cpuUsage();
+  const r = runSync(prog, { seed: 1, monitors, maxSteps: 10_000_000 });
+  const t = process.cpuUsage(t0);
+  if (r.status !== 'ok') throw new Error(`bench run ended ${r.status}: ${r.message}`);
+  return r.steps / ((t.user + t.system) / 1e6);
+}
+
+/**
+ * Best of `reps` runs with the checkers off, on as two monitors, and on as one
+ * (`accessChecks`), alternating so that all see the same machine: steps per CPU-second.
+ */
+function compare(prog: Program<number>, reps: number): { off: number; on: number; one: number } {
+  let off = 0;
+  let on = 0;
+  let one = 0;
+  for (let i = 0; i < reps; i++) {
+    off = Math.max(off, once(prog, [noopMonitor]));
+    on = Math.max(on, once(prog, [races(), lostUpdates()]));
+    one = Math.max(one, once(prog, [accessChecks()]));
+  }
+  return { off, on, one };
+}
+
+export function benchCheckers(): void {
+  for (const [name, prog] of [
+    ['kernel', kernelWorkload(100_000)], // ≈ 800k steps per run
+    ['shared', sharedWorkload(50_000)], // ≈ 800k steps per run
+  ] as const) {
+    compare(prog, 1); // warm-up, both paths
+    const { off, on, one } = compare(prog, 7);
+    report(`checkers.${name}.off`, off, 'steps/s');
+    report(`checkers.${name}.on`, on, 'steps/s');
+    report(`checkers.${name}.ratio`, (100 * on) / off, '%');
+    report(`checkers.${name}.one-pass`, one, 'steps/s');
+    report(`checkers.${name}.one-pass-ratio`, (100 * one) / off, '%');
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) benchCheckers();
