@@ -855,3 +855,24 @@ describe('async and generator styles, the trace, spawnCost', () => {
     expect(untimed.value).toEqual([0, 0]);
   });
 });
+
+describe('handles passed to pool tasks', () => {
+  it('a pipe end in a task argument is usable in the worker, as pickling would make it', async () => {
+    const r = await run(
+      program(async ({ mp }) => {
+        const [reader, writer] = mp.Pipe<string>();
+        const pool = mp.Pool(2);
+        const send = async (w: typeof writer): Promise<void> => {
+          await w.send('from the worker');
+        };
+        await pool.apply(send, [writer]);
+        const got = await reader.recv();
+        await pool.close();
+        await pool.join();
+        return got;
+      }),
+      { seed: 3 },
+    );
+    expect(r.status === 'ok' && r.value).toBe('from the worker');
+  });
+});

@@ -4,7 +4,7 @@ import { PyAssertionError, PyTypeError, SimulationError, TimeoutError, ValueErro
 import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, Op, SimObject, type Footprint, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
-import { Process, spawnCostOf } from './process.js';
+import { Process, simObjectsIn, spawnCostOf } from './process.js';
 
 /**
  * Python's `multiprocessing.Pool`, simulated.
@@ -479,6 +479,10 @@ export class Pool extends SimObject {
     while (this.maxtasks === null || completed < this.maxtasks) {
       const task = yield* this.op<Task | null>('getTask', []);
       if (task === null) return; // the sentinel: the pool is closed and every result is back
+      // Handles in the task's arguments (pipe ends, sockets) reach the worker as they
+      // would by pickling: the worker holds its own copy until it closes it or exits.
+      const worker = this.kernel.requireCurrent(`${this.id} worker`);
+      for (const args of task.calls) for (const o of simObjectsIn(args)) o.inheritedBy(worker);
       let outcome: Outcome;
       try {
         const values: unknown[] = [];

@@ -242,8 +242,8 @@ export function spawnCostOf(k: Kernel): number {
   return k.config.timed ? k.config.spawnCost : 0;
 }
 
-/** Simulated objects among `values`, looking inside arrays and plain objects (three levels deep). */
-function simObjectsIn(values: readonly unknown[]): SimObject[] {
+/** @internal Simulated objects among `values`, looking inside arrays and plain objects (three levels deep). */
+export function simObjectsIn(values: readonly unknown[]): SimObject[] {
   const found: SimObject[] = [];
   const visit = (v: unknown, depth: number): void => {
     if (v instanceof SimObject) found.push(v);
