@@ -1,5 +1,5 @@
 import { boolArg, deadlineOf, timeoutArg } from '../args.js';
-import { PyAssertionError, ValueError } from '../errors.js';
+import { PyAssertionError, ValueError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
@@ -50,7 +50,10 @@ export abstract class Acquirable extends SimObject {
   withLock<R>(body: () => GenOf<R>): GenOf<R>;
   withLock<R>(body: () => Promise<R> | R): Promise<R>;
   withLock<R>(body: () => GenOf<R> | Promise<R> | R): GenOf<R> | Promise<R> {
-    if (isGeneratorFunction(body)) return withLockGen(this, body as () => GenOf<R>);
+    // A generator process needs a generator back (it will `yield*` it), whatever the
+    // body looks like: `() => inner()` returning a generator is as good as `function*`.
+    const generatorCaller = this.kernel.current?.gen != null;
+    if (isGeneratorFunction(body) || generatorCaller) return withLockGen(this, body as () => GenOf<R> | R);
     return withLockAsync(this, body as () => Promise<R> | R);
   }
 
@@ -120,13 +123,26 @@ async function withLockAsync<R>(lock: Acquirable, body: () => Promise<R> | R): P
   }
 }
 
-function* withLockGen<R>(lock: Acquirable, body: () => GenOf<R>): GenOf<R> {
+function* withLockGen<R>(lock: Acquirable, body: () => GenOf<R> | R): GenOf<R> {
   yield* lock.acquire();
   try {
-    return yield* body();
+    const r = body();
+    if (isGeneratorObject(r)) return yield* r;
+    if (typeof (r as { then?: unknown } | null)?.then === 'function') {
+      throw misuse(
+        'INVALID_ARGUMENT',
+        `${lock.id}.withLock(body): body returned a promise in a generator process, which cannot await it.`,
+        'pass a generator function (`function* () { ... }`) and use `yield*` inside it.',
+      );
+    }
+    return r;
   } finally {
     yield* lock.release();
   }
+}
+
+function isGeneratorObject<R>(v: unknown): v is GenOf<R> {
+  return typeof v === 'object' && v !== null && (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Generator';
 }
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
