@@ -166,7 +166,8 @@ export async function replay<R>(prog: Program<R>, token: string, options: { read
 /** `nested`: a search inside shrinking, whose executions monitors are not told about (they are not the user's). */
 async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stopOnFailure: boolean, nested = false): Promise<ExploreReport> {
   const source = options.strategy ?? random();
-  const exhaustiveLike = source.complete !== undefined && source.name.startsWith('exhaustive');
+  // Strategies that can finish (they report `complete`) run until they do by default.
+  const exhaustiveLike = source.complete !== undefined;
   const budget = options.budget ?? {};
   const maxExecutions = budget.executions ?? (exhaustiveLike ? Infinity : 1000);
   const maxSteps = budget.steps ?? Infinity;

@@ -40,8 +40,7 @@ export function encodeToken(result: RunResult, prog: Program, options: RunOption
   });
 }
 
-/** @internal */
-export function encodeContents(c: TokenContents): string {
+function encodeContents(c: TokenContents): string {
   const out: number[] = [];
   pushU32(out, fnv1a(utf8(c.program)));
   // Flag 4: a spawnCost follows maxSteps (a float64), so tokens of runs without one are unchanged.
