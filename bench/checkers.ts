@@ -13,17 +13,32 @@
  *   read-modify-write tracker.
  * "Off" is one no-op monitor that, like the checkers, opts out of block/wake/sleep
  * events (`blocking: false`): the kernel builds and delivers the same events either
- * way, and the difference is the checkers' own work. Throughput is
- * steps per second of CPU time, best of 7 alternating off/on runs: the project
- * machine is shared, and wall-clock figures there swing by a factor of two.
+ * way, and the difference is the checkers' own work.
  *
- * Run alone: `node --import tsx bench/checkers.ts`.
+ * `checkers.all`: every checker a user attaches to a run as it is, without writing
+ * a predicate or a model — {@link ALL}: `accessChecks()` (races and lost updates in
+ * one pass), `lockOrder()`, `starvation()`, `processLeaks()`, `joinBeforeDrain()`
+ * and `assertions()` — against no monitor at all (the kernel then builds no event),
+ * on the `shared` workload; `access-ratio` and `rest-ratio` split it into
+ * `accessChecks()` alone and the five others alone. Left out: `always`, `atEnd`,
+ * `sometimes`, `reachable` and `linearizable`, which need the user's predicate or
+ * model, and `races()`/`lostUpdates()`, which `accessChecks()` runs in one pass.
+ *
+ * Throughput is steps per second of CPU time, best of 7 alternating runs: the
+ * project machine is shared, and wall-clock figures there swing by a factor of two.
+ *
+ * Run alone: `pnpm bench` compiles first (bench/build.ts); from source,
+ * `node --import tsx bench/checkers.ts` (tsx's per-function helper makes the
+ * monitors look slower than they are).
  */
 import { program, runSync, type Lock, type Monitor, type Program, type RawValue, type World } from '@interleave/core';
-import { accessChecks, lostUpdates, races } from '@interleave/checkers';
+import { accessChecks, assertions, joinBeforeDrain, lockOrder, lostUpdates, processLeaks, races, starvation } from '@interleave/checkers';
 
 const PROCS = 4;
 const noopMonitor: Monitor = { name: 'noop', blocking: false, onEvent() {} };
+
+/** The checkers a user attaches to a run without a predicate or a model of their own. */
+const ALL: readonly (() => Monitor)[] = [accessChecks, lockOrder, starvation, processLeaks, joinBeforeDrain, assertions];
 
 function kernelWorkload(rounds: number): Program<number> {
   return program(function* ({ mp }: World) {
@@ -93,6 +108,21 @@ function compare(prog: Program<number>, reps: number): { off: number; on: number
   return { off, on, one };
 }
 
+/**
+ * Best of `reps` runs with no monitor, with {@link ALL}, with `accessChecks()` alone
+ * and with the others alone, alternating: steps per CPU-second.
+ */
+function compareAll(prog: Program<number>, reps: number): { none: number; all: number; access: number; rest: number } {
+  const best = { none: 0, all: 0, access: 0, rest: 0 };
+  for (let i = 0; i < reps; i++) {
+    best.none = Math.max(best.none, once(prog, []));
+    best.all = Math.max(best.all, once(prog, ALL.map((make) => make())));
+    best.access = Math.max(best.access, once(prog, [accessChecks()]));
+    best.rest = Math.max(best.rest, once(prog, ALL.slice(1).map((make) => make())));
+  }
+  return best;
+}
+
 export function benchCheckers(): void {
   for (const [name, prog] of [
     ['kernel', kernelWorkload(100_000)], // ≈ 800k steps per run
@@ -106,6 +136,14 @@ export function benchCheckers(): void {
     report(`checkers.${name}.one-pass`, one, 'steps/s');
     report(`checkers.${name}.one-pass-ratio`, (100 * one) / off, '%');
   }
+  const prog = sharedWorkload(50_000);
+  compareAll(prog, 1); // warm-up, every path
+  const { none, all, access, rest } = compareAll(prog, 7);
+  report('checkers.all.none', none, 'steps/s');
+  report('checkers.all.on', all, 'steps/s');
+  report('checkers.all.ratio', (100 * all) / none, '%');
+  report('checkers.all.access-ratio', (100 * access) / none, '%');
+  report('checkers.all.rest-ratio', (100 * rest) / none, '%');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) benchCheckers();

@@ -2,7 +2,7 @@
  * Exploration throughput and bug-finding figures. Each figure is one line `name: value unit`.
  */
 import { program, type Event, type Op, type World } from '@interleave/core';
-import { check, exhaustive, explore, pct, random, type ExplorationStrategy } from '@interleave/sched';
+import { check, exhaustive, explore, exploreParallel, job, pct, random, type ExplorationStrategy } from '@interleave/sched';
 
 function report(name: string, value: number, unit: string, digits = 0): void {
   console.log(`${name}: ${value.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, '_')} ${unit}`);
@@ -80,4 +80,35 @@ export async function benchBugFinding(): Promise<void> {
   const unit = `schedules (mean to first failure over ${trials} hunts; B must run ${k} steps inside A's window)`;
   report('random.depth2', await meanToFailure((t) => random({ seed: t * 100_003 }), k, trials), unit, 1);
   report('pct.depth2', await meanToFailure((t) => pct({ depth: 2, seed: t * 100_003 }), k, trials), unit, 1);
+}
+
+/** 3 processes, 4 operations each on one Event. */
+const threeByFour = program(
+  function* ({ mp }: World) {
+    const e = mp.Event();
+    function* worker(ev: Event): Generator<Op<unknown>, void, unknown> {
+      yield* ev.set();
+      yield* ev.isSet();
+      yield* ev.clear();
+      yield* ev.isSet();
+    }
+    for (let i = 0; i < 3; i++) yield* mp.Process({ target: worker, args: [e] }).start();
+  },
+  { name: 'bench/3x4' },
+);
+
+/**
+ * The job the parallel figure's workers load from this module. Random schedules split
+ * evenly across workers; an exhaustive split can be lopsided (docs/exploration.md).
+ */
+export const threeByFourJob = job(threeByFour, () => ({ strategy: random(), run: { timing: 'untimed' }, budget: { executions: 200_000 } }));
+
+export async function benchParallel(): Promise<void> {
+  const workers = 2;
+  const one = await explore(threeByFour, threeByFourJob.options());
+  const many = await exploreParallel(new URL(import.meta.url), 'threeByFourJob', { workers });
+  if (many.executions !== one.executions || many.outcomes.length !== one.outcomes.length) throw new Error('bench/3x4: the parallel exploration differs from the single-thread one');
+  const what = `random schedules, 3 processes x 4 ops, ${many.executions} executions`;
+  report('explore.parallel', many.stats.executionsPerSecond, `executions/s (${workers} workers, start-up included; ${what})`);
+  report('explore.parallel.one-thread', one.stats.executionsPerSecond, 'executions/s (the same exploration in one thread)');
 }

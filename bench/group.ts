@@ -1,6 +1,6 @@
 /** One group of benchmarks, by name: `node --expose-gc --import tsx bench/group.ts kernel`. */
 import { benchCheckers } from './checkers.js';
-import { benchBugFinding, benchExplore } from './explore.js';
+import { benchBugFinding, benchExplore, benchParallel } from './explore.js';
 import { benchKernel } from './kernel.js';
 import { benchLinearizability } from './linearizability.js';
 import { benchVsFastCheck } from './vs-fast-check.js';
@@ -9,6 +9,7 @@ export const groups: Readonly<Record<string, () => unknown>> = {
   kernel: benchKernel,
   checkers: benchCheckers,
   explore: benchExplore,
+  parallel: benchParallel,
   'bug-finding': benchBugFinding,
   'vs-fast-check': benchVsFastCheck,
   linearizability: benchLinearizability,

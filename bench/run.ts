@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { groups } from './group.js';
 
-const script = fileURLToPath(new URL('./group.ts', import.meta.url));
+// Compiled by `pnpm bench` (bench/build.ts) or run from source with tsx.
+const script = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './group.ts' : './group.js', import.meta.url));
 for (const name of Object.keys(groups)) {
   const r = spawnSync(process.execPath, [...process.execArgv, script, name], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -6,9 +6,9 @@
  * — so without this monitor an assertion in a worker goes unnoticed.
  */
 import { PyAssertionError, type Monitor, type TraceEvent } from '@interleave/core';
-import { FindingLog, type Checker, type FailOn } from './checker.js';
+import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { Finding } from './report.js';
-import { RunView } from './run-view.js';
+import { RunView, opName, sharedView } from './run-view.js';
 
 /** A predicate over a run's final state, built from the events it saw. */
 export interface FinalCheck {
@@ -44,7 +44,7 @@ export function atEnd(name: string, make: () => FinalCheck): Monitor {
     name,
     onStart() {
       check = make();
-      view = new RunView();
+      view = sharedView();
     },
     onEvent(event) {
       view.see(event);
@@ -101,63 +101,57 @@ export interface AssertionsOptions {
  * ```
  */
 export function assertions(options: AssertionsOptions = {}): Checker {
-  const all = options.exceptions === 'all';
-  const log = new FindingLog(options.failOn ?? 'confirmed');
-  let view = new RunView();
-  /** Per pid: the traceback lines the kernel wrote to stderr, and the last completed operation. */
-  let traceback = new Map<number, string>();
-  let lastOp = new Map<number, { op: string; step: number; time: number }>();
-  return {
-    name: 'assertions',
-    get findings() {
-      return log.findings;
-    },
-    get distinct() {
-      return log.distinct;
-    },
-    onStart(ctx) {
-      log.start(ctx);
-      view = new RunView();
-      traceback = new Map();
-      lastOp = new Map();
-    },
-    onEvent(e) {
-      view.see(e);
-      if (e.type === 'print' && e.stream === 'stderr') {
-        // The kernel's traceback of a child ends with `Name: message` (see process-model.md).
-        if (/^[A-Za-z_][\w.]*(: |$)/.test(e.text) && !e.text.startsWith('Process ') && !e.text.startsWith('Traceback')) traceback.set(e.pid, e.text);
-      } else if (e.type === 'done') {
-        lastOp.set(e.pid, { op: `${e.obj}.${e.op}()`, step: e.step, time: e.time });
-      } else if (e.type === 'exit' && e.reason === 'raised') {
-        const text = traceback.get(e.pid) ?? 'an exception';
-        const isAssertion = text.startsWith('AssertionError');
-        if (!isAssertion && !all) return;
-        const who = view.label(e.pid);
-        const last = lastOp.get(e.pid);
-        const events = [view.at(e.pid, 'exit (uncaught exception)', text, e.step, e.time)];
-        if (last !== undefined) events.unshift(view.at(e.pid, last.op, 'its last operation', last.step, last.time));
-        const f: Finding = {
-          kind: isAssertion ? 'assertion' : 'uncaught-exception',
-          status: 'confirmed',
-          message: `${who} raised ${text}`,
-          why: isAssertion
-            ? `an assertion in ${who} failed and nothing caught it, so the process ended with exit code 1; the rest of the run went on (a child's exception does not stop its parent), so only its traceback on stderr shows it.`
-            : `an exception escaped ${who}'s target, so the process ended with exit code 1 while the others went on.`,
-          fix: isAssertion
-            ? 'make the asserted condition hold on every schedule: protect the shared state it reads (take the lock around read-and-check), or wait for the event that makes it true.'
-            : 'catch the exception where it can be handled, or make the operation that raised it valid on every schedule.',
-          events,
-          data: { pid: e.pid, exception: text },
-          key: `${isAssertion ? 'assertion' : 'uncaught'}:${view.proc(e.pid).name}:${text}`,
-        };
-        log.add(f);
-      }
-    },
-    onEnd() {
-      log.end();
-    },
-    onExecution(info) {
-      log.execution(info);
-    },
-  };
+  return new AssertionChecker(options.exceptions === 'all', new FindingLog(options.failOn ?? 'confirmed'));
+}
+
+class AssertionChecker extends CheckerBase {
+  readonly name = 'assertions';
+  /** Per pid: the last line of the traceback the kernel wrote to stderr. */
+  private traceback = new Map<number, string>();
+
+  constructor(
+    private readonly all: boolean,
+    log: FindingLog,
+  ) {
+    // No issue events: it reads the last completed operation, not the pending one.
+    super(log, ['spawn', 'done', 'exit', 'print']);
+  }
+
+  protected reset(): void {
+    this.traceback = new Map();
+  }
+
+  onEvent(e: TraceEvent): void {
+    const view = this.view;
+    view.see(e);
+    if (e.type === 'print') {
+      // The kernel's traceback of a child ends with `Name: message` (see process-model.md).
+      if (e.stream === 'stderr' && /^[A-Za-z_][\w.]*(: |$)/.test(e.text) && !e.text.startsWith('Process ') && !e.text.startsWith('Traceback')) this.traceback.set(e.pid, e.text);
+      return;
+    }
+    if (e.type !== 'exit' || e.reason !== 'raised') return;
+    const text = this.traceback.get(e.pid) ?? 'an exception';
+    const isAssertion = text.startsWith('AssertionError');
+    if (!isAssertion && !this.all) return;
+    const who = view.label(e.pid);
+    const p = view.proc(e.pid);
+    const events = [view.at(e.pid, 'exit (uncaught exception)', text, e.step, e.time)];
+    const last = p.completed;
+    if (last !== null) events.unshift(view.at(e.pid, opName(last.obj, last.op), 'its last operation', last.step, last.time));
+    const f: Finding = {
+      kind: isAssertion ? 'assertion' : 'uncaught-exception',
+      status: 'confirmed',
+      message: `${who} raised ${text}`,
+      why: isAssertion
+        ? `an assertion in ${who} failed and nothing caught it, so the process ended with exit code 1; the rest of the run went on (a child's exception does not stop its parent), so only its traceback on stderr shows it.`
+        : `an exception escaped ${who}'s target, so the process ended with exit code 1 while the others went on.`,
+      fix: isAssertion
+        ? 'make the asserted condition hold on every schedule: protect the shared state it reads (take the lock around read-and-check), or wait for the event that makes it true.'
+        : 'catch the exception where it can be handled, or make the operation that raised it valid on every schedule.',
+      events,
+      data: { pid: e.pid, exception: text },
+      key: `${isAssertion ? 'assertion' : 'uncaught'}:${p.name}:${text}`,
+    };
+    this.log.add(f);
+  }
 }

@@ -4,8 +4,9 @@
  * an exploration) the same instance saw, each with a replay token when an explorer
  * supplied one.
  */
-import type { ExecutionInfo, Monitor, MonitorContext } from '@interleave/core';
+import type { ExecutionInfo, Monitor, MonitorContext, TraceEvent } from '@interleave/core';
 import type { Finding, FindingStatus } from './report.js';
+import { RunView, sharedView } from './run-view.js';
 
 /** Which findings make a monitor fail the run (`ctx.fail`). */
 export type FailOn = 'confirmed' | 'potential' | 'never';
@@ -35,6 +36,52 @@ export interface Checker extends Monitor {
   readonly findings: readonly Finding[];
   /** Every distinct finding over all runs this instance saw. */
   readonly distinct: readonly DistinctFinding[];
+}
+
+/**
+ * @internal What the checkers that follow a {@link RunView} and keep a
+ * {@link FindingLog} share. A class, not an object literal with getters: V8 keeps
+ * a literal's closure getters in its hidden class, which would keep every run's
+ * state reachable until a full collection.
+ */
+export abstract class CheckerBase implements Checker {
+  abstract readonly name: string;
+  /** Who could run comes from `ctx.enabled()`: none of them needs block, wake or sleep events, the costliest kind. */
+  readonly blocking = false;
+  protected view = new RunView();
+
+  constructor(
+    protected readonly log: FindingLog,
+    /** The view's event types, and whatever else the checker looks at. */
+    readonly events: readonly TraceEvent['type'][],
+  ) {}
+
+  get findings(): readonly Finding[] {
+    return this.log.findings;
+  }
+
+  get distinct(): readonly DistinctFinding[] {
+    return this.log.distinct;
+  }
+
+  onStart(ctx: MonitorContext): void {
+    this.log.start(ctx);
+    this.view = sharedView();
+    this.reset();
+  }
+
+  /** Forget the last run's state. */
+  protected abstract reset(): void;
+
+  abstract onEvent(event: TraceEvent, ctx: MonitorContext): void;
+
+  onEnd(_ctx: MonitorContext): void {
+    this.log.end();
+  }
+
+  onExecution(info: ExecutionInfo): void {
+    this.log.execution(info);
+  }
 }
 
 /** @internal Keeps findings per run and across runs; decides when to fail the run. */

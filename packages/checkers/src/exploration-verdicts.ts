@@ -8,7 +8,7 @@
 import type { ExecutionInfo, Monitor, TraceEvent } from '@interleave/core';
 import type { FinalCheck } from './assertions.js';
 import type { Finding, FindingEvent } from './report.js';
-import { RunView } from './run-view.js';
+import { RunView, sharedView } from './run-view.js';
 
 /** Where a verdict's predicate first held. */
 export interface Witness {
@@ -76,7 +76,7 @@ export function sometimes(name: string, make: () => (event: TraceEvent) => boole
     reset: () => acc.reset(),
     onStart() {
       pred = make();
-      view = new RunView();
+      view = sharedView();
       hit = null;
     },
     onEvent(e) {
@@ -124,7 +124,7 @@ export function reachable(name: string, make: () => FinalCheck): ExplorationVerd
     reset: () => acc.reset(),
     onStart() {
       check = make();
-      view = new RunView();
+      view = sharedView();
     },
     onEvent(e) {
       view.see(e);

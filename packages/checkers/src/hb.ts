@@ -3,10 +3,12 @@
  * clocks per process, derived from core's event stream alone, with one edge per
  * guarantee a primitive documents (docs/checkers.md has the table):
  *
- * - `Process.start()`: parent → child; `join()`, `isAlive() === false` and the
- *   parent's own exit (which joins its children): child → parent. A Pool's
- *   `join()`: its workers' exits → the caller (submit → worker → result → `get`
- *   are messages, below).
+ * - `Process.start()`: parent → child; `join()`, `isAlive() === false`, reading the
+ *   `exitcode` of a process that has exited, and the parent's own exit (which joins
+ *   its children): child → parent. A Pool's `join()`: its workers' exits → the
+ *   caller (submit → worker → result → `get` are messages, below).
+ * - A background thread's start (a queue's feeder, a Pool's result or worker
+ *   handler): the step that started it → the thread, as for a process.
  * - Lock, RLock, Semaphore and their Manager proxies: release → every later
  *   successful acquire. The lock's clock is a merge of every release, since a
  *   multiprocessing Lock may be released by any process.
@@ -36,7 +38,7 @@
  *
  * @internal Used by the race and lost-update checkers; not part of the API.
  */
-import type { AccessEvent, DoneEvent, IssueEvent, RecvEvent, SendEvent, SpawnEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, DoneEvent, IssueEvent, ReapEvent, RecvEvent, SendEvent, SpawnEvent, ThreadStartEvent, TraceEvent } from '@interleave/core';
 
 /** A vector clock: entry i is what is known of process index i's own clock. */
 export type VC = number[];
@@ -203,6 +205,12 @@ function without(held: readonly string[], lock: string): readonly string[] {
 export interface EngineOptions {
   /** Capture `new Error()` at every issue, for source locations in reports. */
   readonly sources: boolean;
+  /**
+   * Told before the engine joins a clock into a process's synchronisation clock (an
+   * acquire, a message, a join): the atomicity checker turns what is new in it into
+   * edges between transactions.
+   */
+  readonly onJoin?: (p: Proc, from: VC) => void;
 }
 
 /**
@@ -211,6 +219,7 @@ export interface EngineOptions {
  */
 export class HappensBefore {
   private readonly opts: EngineOptions;
+  private readonly onJoin: ((p: Proc, from: VC) => void) | null;
   /** Processes by `pid - 1000` (a dense array: the lookup is on every event); threads by pid. */
   private readonly byPid: (Proc | undefined)[] = [];
   private readonly threads = new Map<number, Proc>();
@@ -227,6 +236,7 @@ export class HappensBefore {
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
+    this.onJoin = opts.onJoin ?? null;
   }
 
   /** The process with this pid, created on first sight. */
@@ -284,13 +294,17 @@ export class HappensBefore {
   /** `C_p := C_p ⊔ S` (both relations). */
   private acquire(p: Proc, s: Clocks | null): void {
     if (s === null) return;
-    if (s.clock !== null) join(p.clock, s.clock);
+    if (s.clock !== null) {
+      this.onJoin?.(p, s.clock);
+      join(p.clock, s.clock);
+    }
     if (s.atomic !== null) p.atomic = merged(p.atomic, s.atomic);
   }
 
   /** `C_p := C_p ⊔ K` for a frozen knowledge (a message, an exited process). */
   private learn(p: Proc, k: Snap | null): void {
     if (k === null) return;
+    this.onJoin?.(p, k.c);
     join(p.clock, k.c);
     if (k.a !== null) p.atomic = merged(p.atomic, k.a);
   }
@@ -372,6 +386,18 @@ export class HappensBefore {
       case 'exit': {
         const p = this.proc(e.pid);
         p.final = { c: p.clock, a: p.atomic };
+        return;
+      }
+      case 'thread-start': {
+        const t = e as ThreadStartEvent;
+        const by = this.proc(t.pid);
+        this.admit(t.thread, `Thread-${t.thread}`, by);
+        by.clock[by.idx]!++;
+        return;
+      }
+      case 'reap': {
+        const r = e as ReapEvent;
+        this.learn(this.proc(r.pid), this.proc(r.child).final);
         return;
       }
       default:

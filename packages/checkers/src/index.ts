@@ -2,11 +2,12 @@
  * @interleave/checkers — monitors over core's event stream, and reports of how runs
  * end: invariants and assertions, exploration verdicts (sometimes/reachable),
  * deadlocks and lock-order inversions, liveness (non-termination, starvation), data
- * races and lost updates, linearizability. Every finding has one shape (`Finding`,
+ * races and lost updates, atomicity (serialisability), linearizability. Every finding has one shape (`Finding`,
  * report.ts). Depends on @interleave/core only; the explorer is passed in where
  * needed (`confirmLockOrder`).
  */
 export { always } from './invariant.js';
+export type { AlwaysOptions } from './invariant.js';
 // Reports shared by every checker; invariants, deadlocks, lock order, liveness.
 export { formatFinding, formatEvent } from './report.js';
 export type { Finding, FindingEvent, FindingStatus } from './report.js';
@@ -32,4 +33,7 @@ export type { RaceMonitor, RaceOptions } from './races.js';
 export { lostUpdates } from './lost-updates.js';
 export type { LostUpdateMonitor, LostUpdateOptions } from './lost-updates.js';
 export { accessChecks } from './access-checks.js';
+// Atomicity: conflict-serialisability of declared blocks (world.atomic) and read-modify-writes.
+export { atomicity } from './atomicity.js';
+export type { AtomicityMonitor, AtomicityOptions } from './atomicity.js';
 export type { AccessChecker, AccessCheckerOptions } from './access-findings.js';

@@ -7,10 +7,10 @@
  * one (round-robin, which never skips a runnable process forever on its own), a
  * starved process points at the program, e.g. at Python locks being unfair.
  */
-import type { RunResult, TraceEvent } from '@interleave/core';
-import { FindingLog, type Checker, type FailOn } from './checker.js';
+import type { MonitorContext, RunResult, TraceEvent } from '@interleave/core';
+import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { Finding, FindingEvent } from './report.js';
-import { RunView, THREAD_PID_BASE, opName } from './run-view.js';
+import { PidTable, THREAD_PID_BASE, VIEW_EVENTS, opName } from './run-view.js';
 
 // ------------------------------------------------------------------ step limit
 
@@ -152,10 +152,10 @@ export interface StarvationOptions {
 /**
  * A monitor that reports a process that could have run at `limit` steps while
  * waiting in one operation, and was never chosen: starvation (bounded bypass).
- * The enabled set of each step is rebuilt from block, wake and done events; no
- * extra kernel event is needed. Meaningful under a fair strategy (round-robin),
- * where the only way to starve is the program's own doing — a releaser that always
- * re-takes an unfair lock, or a busy-wait that never yields.
+ * The processes each step was chosen among come from the kernel (`ctx.enabled()`),
+ * so it needs no block or wake events. Meaningful under a fair strategy
+ * (round-robin), where the only way to starve is the program's own doing — a
+ * releaser that always re-takes an unfair lock, or a busy-wait that never yields.
  *
  * @example
  * ```ts
@@ -166,55 +166,130 @@ export interface StarvationOptions {
  * ```
  */
 export function starvation(options: StarvationOptions = {}): Checker {
-  const limit = options.limit ?? 100;
-  const log = new FindingLog(options.failOn ?? 'confirmed');
-  interface Wait {
-    since: number;
-    sinceTime: number;
-    passed: number;
-    inARow: number;
-    longest: number;
-    lastStep: number;
-    runners: Map<number, number>;
-    reported: boolean;
+  return new StarvationChecker(options.limit ?? 100, new FindingLog(options.failOn ?? 'confirmed'));
+}
+
+/** One process's wait in one operation: how often it was passed over, and for whom. Reused from wait to wait. */
+class Wait {
+  active = false;
+  since = 0;
+  sinceTime = 0;
+  passed = 0;
+  inARow = 0;
+  longest = 0;
+  lastStep = -1;
+  reported = false;
+  /** Who ran instead, and how many times: the first `n` entries of parallel lists, kept from wait to wait. */
+  private readonly runners: number[] = [];
+  private readonly counts: number[] = [];
+  private n = 0;
+  private lastRunner = -1;
+
+  begin(since: number, sinceTime: number): void {
+    this.active = true;
+    this.since = since;
+    this.sinceTime = sinceTime;
+    this.passed = 0;
+    this.inARow = 0;
+    this.longest = 0;
+    this.lastStep = -1;
+    this.reported = false;
+    this.n = 0;
+    this.lastRunner = -1;
   }
-  let waits = new Map<number, Wait>();
-  let view: RunView;
-  const fresh = (pid: number): Wait => ({
-    since: view.proc(pid).pending?.step ?? view.step,
-    sinceTime: view.proc(pid).pending?.time ?? view.time,
-    passed: 0, inARow: 0, longest: 0, lastStep: -1, runners: new Map(), reported: false });
-  const onChoice = (enabled: readonly number[], chosen: number, step: number): void => {
-    for (const pid of enabled) {
-      if (pid === chosen) continue;
-      let w = waits.get(pid);
-      if (w === undefined) waits.set(pid, (w = fresh(pid)));
-      w.passed++;
-      w.inARow = w.lastStep === step - 1 ? w.inARow + 1 : 1;
-      w.longest = Math.max(w.longest, w.inARow);
-      w.lastStep = step;
-      w.runners.set(chosen, (w.runners.get(chosen) ?? 0) + 1);
-      if (w.passed >= limit && !w.reported) {
-        w.reported = true;
-        log.add(report(pid, w, step));
+
+  /** Passed over at `step` while `runner` ran. */
+  pass(step: number, runner: number): void {
+    this.passed++;
+    this.inARow = this.lastStep === step - 1 ? this.inARow + 1 : 1;
+    if (this.inARow > this.longest) this.longest = this.inARow;
+    this.lastStep = step;
+    let i = this.lastRunner;
+    if (i < 0 || this.runners[i] !== runner) {
+      i = 0;
+      while (i < this.n && this.runners[i] !== runner) i++;
+      if (i === this.n) {
+        this.runners[i] = runner;
+        this.counts[i] = 0;
+        this.n++;
       }
+      this.lastRunner = i;
     }
-  };
-  const report = (pid: number, w: Wait, step: number): Finding => {
+    this.counts[i]!++;
+  }
+
+  /** [pid, times] by times, most first. */
+  ranking(): [number, number][] {
+    const r: [number, number][] = [];
+    for (let i = 0; i < this.n; i++) r.push([this.runners[i]!, this.counts[i]!]);
+    return r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+}
+
+class StarvationChecker extends CheckerBase {
+  readonly name = 'starvation';
+  private waits = new PidTable<Wait>();
+
+  constructor(
+    private readonly limit: number,
+    log: FindingLog,
+  ) {
+    super(log, VIEW_EVENTS);
+  }
+
+  protected reset(): void {
+    this.waits = new PidTable();
+  }
+
+  onEvent(e: TraceEvent, ctx: MonitorContext): void {
+    this.view.see(e);
+    if (e.type === 'done') {
+      // One done event per step: the processes it was chosen among, but for it, were passed over.
+      const enabled = ctx.enabled();
+      if (enabled.length > 1) {
+        for (let i = 0; i < enabled.length; i++) {
+          const pid = enabled[i]!.pid;
+          if (pid !== e.pid) this.passOver(pid, e.pid, e.step);
+        }
+      }
+    } else if (e.type !== 'exit') return;
+    // A new operation (or the end) starts a new wait.
+    const w = this.waits.get(e.pid);
+    if (w !== undefined) w.active = false;
+  }
+
+  private passOver(pid: number, chosen: number, step: number): void {
+    let w = this.waits.get(pid);
+    if (w === undefined) this.waits.set(pid, (w = new Wait()));
+    if (!w.active) {
+      const issued = this.view.proc(pid).issued;
+      if (issued === null) w.begin(this.view.step, this.view.time);
+      else w.begin(issued.step, issued.time);
+    }
+    w.pass(step, chosen);
+    if (w.passed >= this.limit && !w.reported) {
+      w.reported = true;
+      this.log.add(this.report(pid, w, step));
+    }
+  }
+
+  private report(pid: number, w: Wait, step: number): Finding {
+    const view = this.view;
     const p = view.proc(pid);
-    const op = p.pending === null ? 'its first step' : opName(p.pending.obj, p.pending.op);
-    const runners = [...w.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    const acquire = p.pending !== null && p.pending.op === 'acquire';
+    const pending = p.issued;
+    const op = pending === null ? 'its first step' : opName(pending.obj, pending.op);
+    const runners = w.ranking();
+    const acquire = pending !== null && pending.op === 'acquire';
     const events: FindingEvent[] = [view.at(pid, op, `waiting since step ${w.since}`, w.since, w.sinceTime)];
     for (const [r, n] of runners.slice(0, 3)) events.push(view.at(r, 'ran instead', `${n} time${n > 1 ? 's' : ''} while ${p.name} could have run`, step, view.time));
     return {
       kind: 'starvation',
       status: 'confirmed',
       message:
-        `${view.label(pid)} starved ${p.pending === null ? 'before its first step' : `in ${op}`}: runnable at ${w.passed} steps since step ${w.since} (up to ${w.longest} in a row), never chosen; ` +
+        `${view.label(pid)} starved ${pending === null ? 'before its first step' : `in ${op}`}: runnable at ${w.passed} steps since step ${w.since} (up to ${w.longest} in a row), never chosen; ` +
         `${runners.slice(0, 3).map(([r]) => view.label(r)).join(', ')} ran instead`,
       why: acquire
-        ? `each time ${p.pending!.obj} was released ${p.name} became runnable, but the releaser went on and took it again first: ` +
+        ? `each time ${pending.obj} was released ${p.name} became runnable, but the releaser went on and took it again first: ` +
           'multiprocessing locks promise no fairness (no queue of waiters), so a process that releases and re-acquires in a loop can keep the others out forever.'
         : `${p.name} could take its step all along, but the schedule kept running ${runners.length > 1 ? 'other processes' : view.label(runners[0]?.[0] ?? pid)}, which never blocked or slept to give it a turn.`,
       fix: acquire
@@ -224,31 +299,5 @@ export function starvation(options: StarvationOptions = {}): Checker {
       data: { pid, op, since: w.since, passed: w.passed, longestInARow: w.longest, runners: Object.fromEntries(runners) },
       key: `starvation:${p.name}:${op}`,
     };
-  };
-  view = new RunView(onChoice);
-  return {
-    name: 'starvation',
-    get findings() {
-      return log.findings;
-    },
-    get distinct() {
-      return log.distinct;
-    },
-    onStart(ctx) {
-      log.start(ctx);
-      waits = new Map();
-      view = new RunView(onChoice);
-    },
-    onEvent(e: TraceEvent) {
-      view.see(e);
-      // A new operation (or the end) starts a new wait.
-      if (e.type === 'done' || e.type === 'exit') waits.delete(e.pid);
-    },
-    onEnd() {
-      log.end();
-    },
-    onExecution(info) {
-      log.execution(info);
-    },
-  };
+  }
 }

@@ -9,11 +9,11 @@
  * schedule needs to make it happen; {@link confirmLockOrder} runs that search with
  * an explorer passed in (this package does not depend on @interleave/sched).
  */
-import { createRng, type Monitor, type Program, type RunOptions, type RunResult, type Strategy, type TraceEvent } from '@interleave/core';
-import { FindingLog, type Checker, type FailOn } from './checker.js';
+import { createRng, type Monitor, type MonitorContext, type Program, type RunOptions, type RunResult, type Strategy, type TraceEvent } from '@interleave/core';
+import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import { deadlockReport } from './deadlock.js';
 import type { Finding, FindingEvent } from './report.js';
-import { RunView } from './run-view.js';
+import { PidTable, VIEW_EVENTS, isEnabled, type RunView } from './run-view.js';
 
 /** Options of {@link lockOrder}. */
 export interface LockOrderOptions {
@@ -75,6 +75,13 @@ interface Edge {
 
 type VC = ReadonlyMap<number, number>;
 
+/** What the checker knows of an object that was acquired or released. */
+interface LockInfo {
+  readonly isLock: boolean;
+  /** The process whose acquire took it last, while it holds it; -1 for none. */
+  owner: number;
+}
+
 const LOCKS = /^(Lock|RLock|LockProxy|RLockProxy)#\d+$/;
 const LOCKS_AND_SEMAPHORES = /^(Lock|RLock|LockProxy|RLockProxy|Semaphore|BoundedSemaphore|SemaphoreProxy|BoundedSemaphoreProxy)#\d+$/;
 
@@ -96,174 +103,203 @@ const LOCKS_AND_SEMAPHORES = /^(Lock|RLock|LockProxy|RLockProxy|Semaphore|Bounde
  * ```
  */
 export function lockOrder(options: LockOrderOptions = {}): Checker {
-  const maxCycle = options.maxCycle ?? 4;
-  const isLock = options.semaphores === true ? LOCKS_AND_SEMAPHORES : LOCKS;
-  const log = new FindingLog(options.failOn ?? 'never');
-  let view = new RunView();
-  let held = new Map<number, Held[]>();
-  let owner = new Map<string, number>();
-  let vcs = new Map<number, VC>();
+  return new LockOrderChecker(options);
+}
+
+class LockOrderChecker extends CheckerBase {
+  readonly name = 'lock-order';
+  private readonly maxCycle: number;
+  private readonly isLock: RegExp;
+  private held = new PidTable<Held[]>();
+  private locks = new Map<string, LockInfo>();
+  private vcs = new PidTable<VC>();
   /** from → to → edge instances (the first per process). */
-  let edges = new Map<string, Map<string, Edge[]>>();
-  let found = new Map<string, Edge[]>();
+  private edges = new Map<string, Map<string, Edge[]>>();
+  private found = new Map<string, Edge[]>();
+  /** The object the last acquire or release named, and its record: a program loops over a few locks, so most lookups end here. */
+  private lastObj = '';
+  private lastLock: LockInfo = { isLock: false, owner: -1 };
 
-  const vcOf = (pid: number): VC => {
-    let v = vcs.get(pid);
-    if (v === undefined) vcs.set(pid, (v = new Map([[pid, 1]])));
-    return v;
-  };
-  const heldBy = (pid: number): Held[] => {
-    let h = held.get(pid);
-    if (h === undefined) held.set(pid, (h = []));
-    return h;
-  };
-  /** Whether edge x's request happens before y's first acquire in every schedule. */
-  const before = (x: Edge, y: Edge): boolean => x.clock <= (y.first.vc.get(x.pid) ?? 0);
-  const compatible = (e: Edge, chain: readonly Edge[]): boolean => {
-    for (const c of chain) {
-      if (c.pid === e.pid) return false;
-      if (e.gates.some((g) => c.gates.includes(g))) return false;
-      if (before(e, c) || before(c, e)) return false;
+  constructor(options: LockOrderOptions) {
+    super(new FindingLog(options.failOn ?? 'never'), VIEW_EVENTS);
+    this.maxCycle = options.maxCycle ?? 4;
+    this.isLock = options.semaphores === true ? LOCKS_AND_SEMAPHORES : LOCKS;
+  }
+
+  protected reset(): void {
+    this.held = new PidTable();
+    this.locks = new Map();
+    this.lastObj = '';
+    this.vcs = new PidTable();
+    this.edges = new Map();
+    this.found = new Map();
+  }
+
+  onEvent(ev: TraceEvent): void {
+    this.view.see(ev);
+    switch (ev.type) {
+      case 'spawn': {
+        const parent = this.vcOf(ev.pid);
+        const child = new Map(parent);
+        child.set(ev.child, 1);
+        this.vcs.set(ev.child, child);
+        const next = new Map(parent);
+        next.set(ev.pid, (parent.get(ev.pid) ?? 0) + 1);
+        this.vcs.set(ev.pid, next);
+        break;
+      }
+      case 'issue': {
+        // A blocking, untimed acquire is a request that can wait forever: an edge
+        // from every lock held. Try-acquires and timed ones cannot deadlock.
+        if (ev.op !== 'acquire' || ev.args.length > 0 || !this.lock(ev.obj).isLock) break;
+        const mine = this.heldBy(ev.pid);
+        if (mine.length === 0 || indexOf(mine, ev.obj) >= 0) break; // re-entrant (RLock) or self-deadlock: not an ordering
+        const clock = this.vcOf(ev.pid).get(ev.pid) ?? 1;
+        for (let i = 0; i < mine.length; i++) {
+          const h = mine[i]!;
+          this.addEdge({ from: h.lock, to: ev.obj, pid: ev.pid, first: h, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
+        }
+        break;
+      }
+      case 'done': {
+        const op = ev.op;
+        if (op === 'acquire' || op === 'release') {
+          const obj = ev.obj;
+          const lock = this.lock(obj);
+          if (!lock.isLock) break;
+          if (op === 'acquire') {
+            if (ev.value !== true) break;
+            const mine = this.heldBy(ev.pid);
+            const i = indexOf(mine, obj);
+            if (i >= 0) mine[i]!.depth++;
+            else mine.push({ lock: obj, depth: 1, step: ev.step, time: ev.time, vc: this.vcOf(ev.pid) });
+            lock.owner = ev.pid;
+          } else if (ev.outcome === 'ok') {
+            // A multiprocessing Lock may be released by another process than its holder.
+            const holder = indexOf(this.heldBy(ev.pid), obj) >= 0 ? ev.pid : lock.owner;
+            if (holder >= 0) {
+              const list = this.heldBy(holder);
+              const i = indexOf(list, obj);
+              if (i >= 0 && --list[i]!.depth === 0) {
+                if (i === list.length - 1) list.pop();
+                else list.splice(i, 1);
+              }
+            }
+            if (holder < 0 || indexOf(this.heldBy(holder), obj) < 0) lock.owner = -1;
+          }
+        } else if ((op === 'join' && ev.outcome === 'ok') || (op === 'isAlive' && ev.value === false)) {
+          const child = this.view.pidOfHandle(ev.obj);
+          if (child !== undefined && this.view.proc(child).exited !== null) {
+            const merged = new Map(this.vcOf(ev.pid));
+            for (const [p, c] of this.vcOf(child)) merged.set(p, Math.max(merged.get(p) ?? 0, c));
+            this.vcs.set(ev.pid, merged);
+          }
+        }
+        break;
+      }
+      case 'exit':
+        this.held.set(ev.pid, []);
+        break;
+      default:
+        break;
     }
-    return true;
-  };
+  }
 
-  const addEdge = (e: Edge): void => {
-    let out = edges.get(e.from);
-    if (out === undefined) edges.set(e.from, (out = new Map<string, Edge[]>()));
+  override onEnd(ctx: MonitorContext): void {
+    // This run deadlocked on a cycle when every process of it is still waiting for
+    // its second lock: upgrade that report (without failing the run: the deadlock
+    // status says it already).
+    const enabled = ctx.enabled();
+    for (const [key, cyc] of this.found) {
+      const stuck = cyc.every((e) => {
+        const p = this.view.proc(e.pid);
+        return p.live && !isEnabled(enabled, e.pid) && p.issued?.obj === e.to && p.issued.op === 'acquire';
+      });
+      if (stuck) this.log.replace(lockOrderFinding(cyc, this.view, 'confirmed', key));
+    }
+    super.onEnd(ctx);
+  }
+
+  private lock(obj: string): LockInfo {
+    if (obj === this.lastObj) return this.lastLock;
+    let info = this.locks.get(obj);
+    if (info === undefined) this.locks.set(obj, (info = { isLock: this.isLock.test(obj), owner: -1 }));
+    this.lastObj = obj;
+    this.lastLock = info;
+    return info;
+  }
+
+  private vcOf(pid: number): VC {
+    let v = this.vcs.get(pid);
+    if (v === undefined) this.vcs.set(pid, (v = new Map([[pid, 1]])));
+    return v;
+  }
+
+  private heldBy(pid: number): Held[] {
+    let h = this.held.get(pid);
+    if (h === undefined) this.held.set(pid, (h = []));
+    return h;
+  }
+
+  private addEdge(e: Edge): void {
+    let out = this.edges.get(e.from);
+    if (out === undefined) this.edges.set(e.from, (out = new Map<string, Edge[]>()));
     let list = out.get(e.to);
     if (list === undefined) out.set(e.to, (list = []));
     if (list.some((x) => x.pid === e.pid)) return;
     list.push(e);
     // Look for a path back from e.to to e.from made of compatible edges.
-    const chain: Edge[] = [e];
-    const locks = new Set([e.from, e.to]);
-    const search = (cur: string): void => {
-      if (chain.length >= maxCycle) return;
-      for (const [to, insts] of edges.get(cur) ?? []) {
-        if (to !== e.from && locks.has(to)) continue;
-        for (const inst of insts) {
-          if (!compatible(inst, chain)) continue;
-          chain.push(inst);
-          if (to === e.from) record([...chain]);
-          else {
-            locks.add(to);
-            search(to);
-            locks.delete(to);
-          }
-          chain.pop();
-        }
-      }
-    };
-    search(e.to);
-  };
+    this.search(e, e.to, [e], new Set([e.from, e.to]));
+  }
 
-  const record = (chain: Edge[]): void => {
+  private search(e: Edge, cur: string, chain: Edge[], locks: Set<string>): void {
+    if (chain.length >= this.maxCycle) return;
+    for (const [to, insts] of this.edges.get(cur) ?? []) {
+      if (to !== e.from && locks.has(to)) continue;
+      for (const inst of insts) {
+        if (!compatible(inst, chain)) continue;
+        chain.push(inst);
+        if (to === e.from) this.record([...chain]);
+        else {
+          locks.add(to);
+          this.search(e, to, chain, locks);
+          locks.delete(to);
+        }
+        chain.pop();
+      }
+    }
+  }
+
+  private record(chain: Edge[]): void {
     // Canonical order: start at the smallest lock id, so each cycle is one report.
     let k = 0;
     for (let i = 1; i < chain.length; i++) if (chain[i]!.from < chain[k]!.from) k = i;
     const cyc = [...chain.slice(k), ...chain.slice(0, k)];
     const key = `lock-order:${cyc.map((c) => c.from).join('>')}`;
-    if (found.has(key)) return;
-    found.set(key, cyc);
-    log.add(lockOrderFinding(cyc, view, 'potential', key));
-  };
+    if (this.found.has(key)) return;
+    this.found.set(key, cyc);
+    this.log.add(lockOrderFinding(cyc, this.view, 'potential', key));
+  }
+}
 
-  return {
-    name: 'lock-order',
-    get findings() {
-      return log.findings;
-    },
-    get distinct() {
-      return log.distinct;
-    },
-    onStart(ctx) {
-      log.start(ctx);
-      view = new RunView();
-      held = new Map();
-      owner = new Map();
-      vcs = new Map();
-      edges = new Map();
-      found = new Map();
-    },
-    onEvent(ev: TraceEvent) {
-      view.see(ev);
-      switch (ev.type) {
-        case 'spawn': {
-          const parent = vcOf(ev.pid);
-          const child = new Map(parent);
-          child.set(ev.child, 1);
-          vcs.set(ev.child, child);
-          const next = new Map(parent);
-          next.set(ev.pid, (parent.get(ev.pid) ?? 0) + 1);
-          vcs.set(ev.pid, next);
-          break;
-        }
-        case 'issue': {
-          // A blocking, untimed acquire is a request that can wait forever: an edge
-          // from every lock held. Try-acquires and timed ones cannot deadlock.
-          if (ev.op !== 'acquire' || !isLock.test(ev.obj) || ev.args.length > 0) break;
-          const mine = heldBy(ev.pid);
-          if (mine.some((h) => h.lock === ev.obj)) break; // re-entrant (RLock) or self-deadlock: not an ordering
-          const clock = vcOf(ev.pid).get(ev.pid) ?? 1;
-          for (let i = 0; i < mine.length; i++) {
-            const h = mine[i]!;
-            addEdge({ from: h.lock, to: ev.obj, pid: ev.pid, first: h, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
-          }
-          break;
-        }
-        case 'done': {
-          if (isLock.test(ev.obj)) {
-            if (ev.op === 'acquire' && ev.value === true) {
-              const mine = heldBy(ev.pid);
-              const h = mine.find((x) => x.lock === ev.obj);
-              if (h !== undefined) h.depth++;
-              else mine.push({ lock: ev.obj, depth: 1, step: ev.step, time: ev.time, vc: vcOf(ev.pid) });
-              owner.set(ev.obj, ev.pid);
-            } else if (ev.op === 'release' && ev.outcome === 'ok') {
-              // A multiprocessing Lock may be released by another process than its holder.
-              const holder = heldBy(ev.pid).some((x) => x.lock === ev.obj) ? ev.pid : owner.get(ev.obj);
-              if (holder !== undefined) {
-                const list = heldBy(holder);
-                const i = list.findIndex((x) => x.lock === ev.obj);
-                if (i >= 0 && --list[i]!.depth === 0) list.splice(i, 1);
-              }
-              if (holder === undefined || !heldBy(holder).some((x) => x.lock === ev.obj)) owner.delete(ev.obj);
-            }
-          } else if ((ev.op === 'join' && ev.outcome === 'ok') || (ev.op === 'isAlive' && ev.value === false)) {
-            const child = view.pidOfHandle(ev.obj);
-            if (child !== undefined && view.proc(child).exited !== null) {
-              const merged = new Map(vcOf(ev.pid));
-              for (const [p, c] of vcOf(child)) merged.set(p, Math.max(merged.get(p) ?? 0, c));
-              vcs.set(ev.pid, merged);
-            }
-          }
-          break;
-        }
-        case 'exit':
-          held.delete(ev.pid);
-          break;
-        default:
-          break;
-      }
-    },
-    onEnd() {
-      // This run deadlocked on a cycle when every process of it is still waiting for
-      // its second lock: upgrade that report (without failing the run: the deadlock
-      // status says it already).
-      for (const [key, cyc] of found) {
-        const stuck = cyc.every((e) => {
-          const p = view.proc(e.pid);
-          return p.live && !p.enabled && p.pending?.obj === e.to && p.pending.op === 'acquire';
-        });
-        if (stuck) log.replace(lockOrderFinding(cyc, view, 'confirmed', key));
-      }
-      log.end();
-    },
-    onExecution(info) {
-      log.execution(info);
-    },
-  };
+/** Where `lock` is in a process's held list, or -1. */
+function indexOf(held: readonly Held[], lock: string): number {
+  for (let i = 0; i < held.length; i++) if (held[i]!.lock === lock) return i;
+  return -1;
+}
+
+/** Whether edge x's request happens before y's first acquire in every schedule. */
+function before(x: Edge, y: Edge): boolean {
+  return x.clock <= (y.first.vc.get(x.pid) ?? 0);
+}
+
+function compatible(e: Edge, chain: readonly Edge[]): boolean {
+  for (const c of chain) {
+    if (c.pid === e.pid) return false;
+    if (e.gates.some((g) => c.gates.includes(g))) return false;
+    if (before(e, c) || before(c, e)) return false;
+  }
+  return true;
 }
 
 function lockOrderFinding(cyc: readonly Edge[], view: RunView, status: 'potential' | 'confirmed', key: string): Finding {

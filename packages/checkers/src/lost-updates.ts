@@ -15,6 +15,7 @@ import {
 } from './access-findings.js';
 import { HappensBefore, type Proc } from './hb.js';
 import type { Finding, FindingStatus } from './report.js';
+import { OpenSpans, completes, setAt } from './rmw-spans.js';
 
 /** Options of {@link lostUpdates}. */
 export type LostUpdateOptions = AccessCheckerOptions;
@@ -39,7 +40,7 @@ interface Span {
  */
 interface Cell {
   readonly last: (Access | undefined)[];
-  readonly open: (Span | undefined)[];
+  readonly spans: OpenSpans<Span>;
   readonly done: (Span | undefined)[];
   /**
    * A span no longer needed, to be the next one: a span and its read record are
@@ -47,8 +48,6 @@ interface Cell {
    * doing read-modify-writes in a loop allocates one record per write, nothing more.
    */
   readonly spare: (Span | undefined)[];
-  /** Whether any span is open: most writes then skip the scan. */
-  opened: number;
 }
 
 /** A process asked a queue about its state and may act on the answer. */
@@ -176,7 +175,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
     if (e.loc === lastLoc && lastCell !== null) cell = lastCell;
     else {
       cell = cells.get(e.loc);
-      if (cell === undefined) cells.set(e.loc, (cell = { last: [], open: [], done: [], spare: [], opened: 0 }));
+      if (cell === undefined) cells.set(e.loc, (cell = { last: [], spans: new OpenSpans<Span>(), done: [], spare: [] }));
       lastLoc = e.loc;
       lastCell = cell;
     }
@@ -189,17 +188,16 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
         const w = last[u];
         if (w !== undefined && u !== t && w.c > (C[u] ?? 0)) (concurrent ??= []).push(w);
       }
-      let sp = cell.open[t];
+      let sp = cell.spans.get(t);
       if (sp === undefined) {
-        cell.opened++;
         sp = cell.spare[t];
         if (sp === undefined) {
-          setAt(cell.open, t, { read: accessOf(p, e), concurrent: concurrent ?? NONE, intervening: null, write: null });
+          cell.spans.start(t, { read: accessOf(p, e), concurrent: concurrent ?? NONE, intervening: null, write: null });
           return;
         }
         cell.spare[t] = undefined;
         sp.write = null;
-        setAt(cell.open, t, sp);
+        cell.spans.start(t, sp);
       }
       // A newer read starts the span again: the write pairs with the latest read.
       sp.read.reuse(p, e);
@@ -208,12 +206,9 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
       return;
     }
     const cur = accessOf(p, e);
-    const span = cell.open[t];
+    const span = cell.spans.close(t);
     if (span !== undefined) {
-      cell.open[t] = undefined;
-      cell.opened--;
-      // A read and a write in one step (setdefault, pop) cannot be interleaved.
-      if (span.read.step < cur.step) {
+      if (completes(span.read, cur)) {
         span.write = cur;
         complete(span, cur, C);
         const old = cell.done[t];
@@ -229,8 +224,8 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
       const d = done[u];
       if (d !== undefined && u !== t && d.write!.c > (C[u] ?? 0)) lost('potential', d.read, d.write!, cur);
     }
-    if (cell.opened > 0) {
-      const open = cell.open;
+    if (cell.spans.count > 0) {
+      const open = cell.spans.open;
       for (let u = 0; u < open.length; u++) {
         const sp = open[u];
         if (sp !== undefined && u !== t) (sp.intervening ??= []).push({ w: cur, afterRead: sp.read.c <= (C[u] ?? 0) });
@@ -365,19 +360,13 @@ function isQueueOp(op: string): boolean {
 const NONE: readonly Access[] = [];
 const NONE_IV: readonly { readonly w: Access; readonly afterRead: boolean }[] = [];
 
-/** `a[i] = v`, filling the gap below `i` so the array stays packed. */
-function setAt<T>(a: (T | undefined)[], i: number, v: T): void {
-  while (a.length < i) a.push(undefined);
-  a[i] = v;
-}
-
 /** What a remote get run between a check and its get does. */
 const TAKES = 'it takes the item, and the get after the check waits forever (or raises Empty)';
 /** What the same check run by another process between a check and its get does. */
 const SEES = 'it sees the item too, and one of the two gets waits forever (or raises Empty)';
 
-/** How to make a read-modify-write of `loc` atomic, in the idiom of its kind. */
-function rmwFix(a: Access): string {
+/** How to make a read-modify-write of `loc` atomic, in the idiom of its kind. @internal Also the atomicity checker's. */
+export function rmwFix(a: { readonly obj: string; readonly loc: string }): string {
   const kind = a.obj.slice(0, a.obj.indexOf('#'));
   if (a.loc.startsWith('file:')) {
     return 'hold one lock across read-decide-write of the file (the course\'s 加锁 version: `lock.acquire()` before opening it, `lock.release()` after writing it)';

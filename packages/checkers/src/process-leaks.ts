@@ -9,10 +9,10 @@
  * a bounded queue, `Queue(maxsize)`, the trap does hang in Interleave, and
  * `deadlockReport` names it `join-before-drain`.)
  */
-import type { TraceEvent } from '@interleave/core';
-import { FindingLog, type Checker, type FailOn } from './checker.js';
+import type { MonitorContext, TraceEvent } from '@interleave/core';
+import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { FindingEvent } from './report.js';
-import { RunView, THREAD_PID_BASE, opName, type PendingOp } from './run-view.js';
+import { THREAD_PID_BASE, VIEW_EVENTS, isEnabled, opName } from './run-view.js';
 
 /** Options of {@link processLeaks} and {@link joinBeforeDrain}. */
 export interface LeakOptions {
@@ -35,14 +35,62 @@ export interface LeakOptions {
  * ```
  */
 export function processLeaks(options: LeakOptions = {}): Checker {
-  const log = new FindingLog(options.failOn ?? 'never');
-  let view = new RunView();
-  let ended = new Set<number>();
-  /** Daemons terminated by a terminate() call rather than by their parent's exit. */
-  let byCall = new Set<number>();
-  let killedIn = new Map<number, { pending: PendingOp | null; blocked: boolean; waitsOn: string | null }>();
+  return new LeakChecker(new FindingLog(options.failOn ?? 'never'));
+}
 
-  const parentEnded = (pid: number): void => {
+/** Where a daemon was when its parent's exit killed it. */
+interface Killed {
+  /** Its pending operation (`Lock#1.acquire()`), or null before its first step. */
+  readonly op: string | null;
+  readonly blocked: boolean;
+}
+
+class LeakChecker extends CheckerBase {
+  readonly name = 'process-leaks';
+  private ended = new Set<number>();
+  /** Daemons terminated by a terminate() call rather than by their parent's exit. */
+  private byCall = new Set<number>();
+  private killedIn = new Map<number, Killed>();
+
+  constructor(log: FindingLog) {
+    super(log, VIEW_EVENTS);
+  }
+
+  protected reset(): void {
+    this.ended = new Set();
+    this.byCall = new Set();
+    this.killedIn = new Map();
+  }
+
+  onEvent(e: TraceEvent, ctx: MonitorContext): void {
+    const view = this.view;
+    view.see(e);
+    switch (e.type) {
+      case 'exit':
+        if (e.reason !== 'terminated') this.parentEnded(e.pid);
+        else {
+          const c = view.proc(e.pid);
+          // The kernel's latest decision still says whether it could have run.
+          this.killedIn.set(e.pid, { op: c.issued === null ? null : opName(c.issued.obj, c.issued.op), blocked: !isEnabled(ctx.enabled(), e.pid) });
+        }
+        break;
+      case 'done':
+        if (e.op === 'terminate') {
+          const c = view.pidOfHandle(e.obj);
+          if (c !== undefined) this.byCall.add(c);
+        }
+        break;
+      case 'issue':
+        // Its code ended with children still running: it waits for them at exit.
+        if (e.op === 'exit') this.parentEnded(e.pid);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private parentEnded(pid: number): void {
+    const { view, ended, byCall, killedIn } = this;
     if (ended.has(pid) || pid >= THREAD_PID_BASE) return;
     ended.add(pid);
     const p = view.proc(pid);
@@ -54,7 +102,7 @@ export function processLeaks(options: LeakOptions = {}): Checker {
     const events: FindingEvent[] = [view.at(pid, 'end of its code', unjoined.length > 0 ? `never joined ${unjoined.map((c) => c.name).join(', ')}` : undefined)];
     const killedText = killed.map((c) => {
       const k = killedIn.get(c.pid)!;
-      const where = k.pending === null ? 'before its first step' : `${k.blocked ? 'blocked in' : 'about to run'} ${opName(k.pending.obj, k.pending.op)}`;
+      const where = k.op === null ? 'before its first step' : `${k.blocked ? 'blocked in' : 'about to run'} ${k.op}`;
       events.push(view.at(c.pid, 'terminated (daemon)', where));
       return `${view.label(c.pid)} ${where}`;
     });
@@ -70,7 +118,7 @@ export function processLeaks(options: LeakOptions = {}): Checker {
     if (killed.length > 0) {
       why.push('A daemonic child is terminated wherever it is the moment its parent\'s code ends: whatever it was waiting to do is lost, and any lock it held stays held.');
     }
-    log.add({
+    this.log.add({
       kind: 'process-leak',
       status: 'potential',
       message: `${view.label(pid)} ${parts.join('; ')}`,
@@ -80,45 +128,7 @@ export function processLeaks(options: LeakOptions = {}): Checker {
       data: { parent: pid, unjoined: unjoined.map((c) => c.pid), killedDaemons: killed.map((c) => c.pid) },
       key: `process-leak:${p.name}:${unjoined.map((c) => c.name).join(',')}:${killed.map((c) => c.name).join(',')}`,
     });
-  };
-
-  return {
-    name: 'process-leaks',
-    get findings() {
-      return log.findings;
-    },
-    get distinct() {
-      return log.distinct;
-    },
-    onStart(ctx) {
-      log.start(ctx);
-      view = new RunView();
-      ended = new Set();
-      byCall = new Set();
-      killedIn = new Map();
-    },
-    onEvent(e: TraceEvent) {
-      if (e.type === 'exit' && e.reason === 'terminated') {
-        const c = view.proc(e.pid);
-        killedIn.set(e.pid, { pending: c.pending, blocked: !c.enabled, waitsOn: c.waitsOn });
-      }
-      view.see(e);
-      if (e.type === 'done' && e.op === 'terminate') {
-        const c = view.pidOfHandle(e.obj);
-        if (c !== undefined) byCall.add(c);
-      } else if (e.type === 'block' && e.op === 'exit') {
-        parentEnded(e.pid);
-      } else if (e.type === 'exit' && e.reason !== 'terminated') {
-        parentEnded(e.pid);
-      }
-    },
-    onEnd() {
-      log.end();
-    },
-    onExecution(info) {
-      log.execution(info);
-    },
-  };
+  }
 }
 
 const QUEUES = /^(Queue|JoinableQueue|SimpleQueue)#\d+$/;
@@ -140,32 +150,102 @@ const QUEUES = /^(Queue|JoinableQueue|SimpleQueue)#\d+$/;
  * ```
  */
 export function joinBeforeDrain(options: LeakOptions = {}): Checker {
-  const log = new FindingLog(options.failOn ?? 'never');
-  interface Sent {
-    readonly obj: string;
-    readonly pid: number;
-    readonly step: number;
-    readonly time: number;
-  }
-  interface Candidate {
-    readonly joiner: number;
-    readonly child: number;
-    readonly obj: string;
-    readonly join: FindingEvent;
-    readonly firstPut: FindingEvent;
-    readonly items: Set<number>;
-    reported: boolean;
-  }
-  let view = new RunView();
-  let inFlight = new Map<number, Sent>();
-  let candidates: Candidate[] = [];
+  return new DrainChecker(new FindingLog(options.failOn ?? 'never'));
+}
 
-  const report = (c: Candidate, got: FindingEvent | null): void => {
+/** An item put into a queue and not yet got. */
+interface Sent {
+  readonly obj: string;
+  readonly pid: number;
+  readonly step: number;
+  readonly time: number;
+}
+
+/** A join that returned while items the child put were still in a queue. */
+interface Candidate {
+  readonly joiner: number;
+  readonly child: number;
+  readonly obj: string;
+  readonly join: FindingEvent;
+  readonly firstPut: FindingEvent;
+  readonly items: Set<number>;
+  reported: boolean;
+}
+
+class DrainChecker extends CheckerBase {
+  readonly name = 'join-before-drain';
+  private inFlight = new Map<number, Sent>();
+  private candidates: Candidate[] = [];
+
+  constructor(log: FindingLog) {
+    // No issue events: it reads no pending operation.
+    super(log, ['spawn', 'done', 'exit', 'send', 'recv']);
+  }
+
+  protected reset(): void {
+    this.inFlight = new Map();
+    this.candidates = [];
+  }
+
+  onEvent(e: TraceEvent): void {
+    const view = this.view;
+    view.see(e);
+    switch (e.type) {
+      case 'send':
+        if (QUEUES.test(e.obj)) this.inFlight.set(e.msg, { obj: e.obj, pid: e.pid, step: e.step, time: e.time });
+        break;
+      case 'recv': {
+        if (!this.inFlight.delete(e.msg)) break;
+        for (const c of this.candidates) {
+          if (!c.items.has(e.msg)) continue;
+          // Another process draining the queue would have let the child's feeder finish.
+          if (!c.reported && c.joiner === e.pid) this.report(c, view.at(e.pid, `${e.obj}.get()`, 'gets the items only after the join', e.step, e.time));
+          c.reported = true;
+          c.items.delete(e.msg);
+        }
+        break;
+      }
+      case 'done': {
+        if (e.op !== 'join' || e.outcome !== 'ok') break;
+        const child = view.pidOfHandle(e.obj);
+        if (child === undefined || view.proc(child).exited === null) break;
+        const byQueue = new Map<string, { first: Sent; items: Set<number> }>();
+        for (const [msg, s] of this.inFlight) {
+          if (s.pid !== child) continue;
+          const q = byQueue.get(s.obj) ?? { first: s, items: new Set<number>() };
+          q.items.add(msg);
+          byQueue.set(s.obj, q);
+        }
+        for (const [obj, q] of byQueue) {
+          this.candidates.push({
+            joiner: e.pid,
+            child,
+            obj,
+            join: view.at(e.pid, `${e.obj}.join()`, `returns with ${q.items.size} of ${view.proc(child).name}'s items still in ${obj}`, e.step, e.time),
+            firstPut: view.at(child, `${obj}.put()`, 'puts an item', q.first.step, q.first.time),
+            items: q.items,
+            reported: false,
+          });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  override onEnd(ctx: MonitorContext): void {
+    for (const c of this.candidates) if (!c.reported && c.items.size > 0) this.report(c, null);
+    super.onEnd(ctx);
+  }
+
+  private report(c: Candidate, got: FindingEvent | null): void {
+    const view = this.view;
     c.reported = true;
     const n = c.items.size;
     const events = [c.firstPut, c.join];
     if (got !== null) events.push(got);
-    log.add({
+    this.log.add({
       kind: 'join-before-drain',
       status: 'potential',
       message:
@@ -180,73 +260,5 @@ export function joinBeforeDrain(options: LeakOptions = {}): Checker {
       data: { joiner: c.joiner, child: c.child, queue: c.obj, items: n },
       key: `join-before-drain:${view.proc(c.joiner).name}:${c.obj}`,
     });
-  };
-
-  return {
-    name: 'join-before-drain',
-    get findings() {
-      return log.findings;
-    },
-    get distinct() {
-      return log.distinct;
-    },
-    onStart(ctx) {
-      log.start(ctx);
-      view = new RunView();
-      inFlight = new Map();
-      candidates = [];
-    },
-    onEvent(e: TraceEvent) {
-      view.see(e);
-      switch (e.type) {
-        case 'send':
-          if (QUEUES.test(e.obj)) inFlight.set(e.msg, { obj: e.obj, pid: e.pid, step: e.step, time: e.time });
-          break;
-        case 'recv': {
-          if (!inFlight.delete(e.msg)) break;
-          for (const c of candidates) {
-            if (!c.items.has(e.msg)) continue;
-            // Another process draining the queue would have let the child's feeder finish.
-            if (!c.reported && c.joiner === e.pid) report(c, view.at(e.pid, `${e.obj}.get()`, 'gets the items only after the join', e.step, e.time));
-            c.reported = true;
-            c.items.delete(e.msg);
-          }
-          break;
-        }
-        case 'done': {
-          if (e.op !== 'join' || e.outcome !== 'ok') break;
-          const child = view.pidOfHandle(e.obj);
-          if (child === undefined || view.proc(child).exited === null) break;
-          const byQueue = new Map<string, { first: Sent; items: Set<number> }>();
-          for (const [msg, s] of inFlight) {
-            if (s.pid !== child) continue;
-            const q = byQueue.get(s.obj) ?? { first: s, items: new Set<number>() };
-            q.items.add(msg);
-            byQueue.set(s.obj, q);
-          }
-          for (const [obj, q] of byQueue) {
-            candidates.push({
-              joiner: e.pid,
-              child,
-              obj,
-              join: view.at(e.pid, `${e.obj}.join()`, `returns with ${q.items.size} of ${view.proc(child).name}'s items still in ${obj}`, e.step, e.time),
-              firstPut: view.at(child, `${obj}.put()`, 'puts an item', q.first.step, q.first.time),
-              items: q.items,
-              reported: false,
-            });
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    },
-    onEnd() {
-      for (const c of candidates) if (!c.reported && c.items.size > 0) report(c, null);
-      log.end();
-    },
-    onExecution(info) {
-      log.execution(info);
-    },
-  };
+  }
 }

@@ -1,72 +1,113 @@
 /**
- * @internal What the deadlock, lock-order and liveness checkers need to know about
- * each process, rebuilt from the event stream alone: names, parents, the operation
- * each one waits in, whether it can run, which handle belongs to which child, and
- * the set of processes the kernel chose among at every step.
+ * @internal What the deadlock, lock-order, liveness and leak checkers need to know
+ * about each process, rebuilt from the event stream: names, children, the operations
+ * each one issued and completed last, which handle belongs to which child. One view per run,
+ * shared by every checker of that run ({@link sharedView}), so each event is applied
+ * once however many checkers follow it. Who could run at a step is not here: the
+ * kernel says it (`MonitorContext.enabled()`) without block and wake events, the
+ * costliest ones.
  */
-import type { TraceEvent } from '@interleave/core';
+import type { DoneEvent, IssueEvent, TraceEvent } from '@interleave/core';
 import type { FindingEvent } from './report.js';
 
 /** The main process's pid (core's PID_BASE). */
-export const MAIN_PID = 1000;
+const MAIN_PID = 1000;
 /** Background threads (queue feeders) are scheduled under ids from here (core's THREAD_BASE). */
 export const THREAD_PID_BASE = 100_000;
 
-/** An operation a process has issued and not yet completed. */
-export interface PendingOp {
-  readonly obj: string;
-  readonly op: string;
-  readonly args: readonly unknown[];
-  readonly step: number;
-  readonly time: number;
+/**
+ * The event types a {@link RunView} follows. A checker feeds the view the ones it
+ * declares (`Monitor.events`), and reads only what those keep current: names and
+ * children come from `spawn`, the pending operation from `issue`, the last
+ * completed one, handles and joins from `done`, exits from `exit`.
+ */
+export const VIEW_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'issue', 'done', 'exit'];
+
+/**
+ * @internal Per-pid slots in arrays rather than a Map: pids are dense from
+ * {@link MAIN_PID} (processes) and from {@link THREAD_PID_BASE} (threads), and the
+ * checkers look one up at nearly every event.
+ */
+export class PidTable<T> {
+  private readonly procs: (T | undefined)[] = [];
+  private readonly threads: (T | undefined)[] = [];
+  /** Pid 0 (the kernel) and anything else below MAIN_PID. */
+  private readonly other = new Map<number, T>();
+
+  get(pid: number): T | undefined {
+    if (pid >= THREAD_PID_BASE) return this.threads[pid - THREAD_PID_BASE];
+    return pid >= MAIN_PID ? this.procs[pid - MAIN_PID] : this.other.get(pid);
+  }
+
+  set(pid: number, value: T): void {
+    if (pid >= THREAD_PID_BASE) this.fill(this.threads, pid - THREAD_PID_BASE)[pid - THREAD_PID_BASE] = value;
+    else if (pid >= MAIN_PID) this.fill(this.procs, pid - MAIN_PID)[pid - MAIN_PID] = value;
+    else this.other.set(pid, value);
+  }
+
+  /** Grow `list` with explicit `undefined`s up to `i`: a holey array would be slower to read. */
+  private fill(list: (T | undefined)[], i: number): (T | undefined)[] {
+    while (list.length < i) list.push(undefined);
+    return list;
+  }
 }
 
 /** @internal One process (or background thread) as the event stream shows it. */
-export interface ProcInfo {
-  readonly pid: number;
-  name: string;
-  readonly parent: number | null;
-  readonly daemon: boolean;
+export class ProcInfo {
   /** Its Process handle's id (`Process-1`), once its `start()` completed. */
-  handle: string | null;
-  live: boolean;
-  /** Whether its pending operation can take effect now, as far as events tell. */
-  enabled: boolean;
-  /** Null between a completed operation and the next issue (or the exit). */
-  pending: PendingOp | null;
-  /** What a `block` event said it waits on. */
-  waitsOn: string | null;
-  heldBy: readonly number[];
-  exited: { readonly step: number; readonly time: number; readonly reason: 'returned' | 'raised' | 'terminated'; readonly exitcode: number } | null;
+  handle: string | null = null;
+  live = true;
+  /** The operation it issued last (it stays after the operation completes, until the next); null before its first. */
+  issued: IssueEvent | null = null;
+  /** The operation it completed last: null before its first. */
+  completed: DoneEvent | null = null;
+  exited: { readonly step: number; readonly time: number; readonly reason: 'returned' | 'raised' | 'terminated'; readonly exitcode: number } | null = null;
   /** Joined by its parent (a `join` that returned after it exited). */
-  joined: boolean;
-  readonly children: number[];
-  /** Steps it performed. */
-  steps: number;
+  joined = false;
+  readonly children: number[] = [];
+
+  constructor(
+    readonly pid: number,
+    readonly name: string,
+    readonly daemon: boolean,
+  ) {}
 }
 
 /**
- * @internal Follows one run's events. Call {@link see} for every event, in order;
- * `onChoice` is told, at every step, which processes could have run and which did.
+ * @internal Follows one run's events. Call {@link see} for every event the checker
+ * gets, in order (types outside {@link VIEW_EVENTS} only move `step` and `time`);
+ * an event already applied (by another checker sharing the view) is skipped.
  */
 export class RunView {
-  readonly procs = new Map<number, ProcInfo>();
-  /** Step of the last event seen. */
-  step = 0;
-  time = 0;
+  private last: TraceEvent | null = null;
+  private readonly procs = new PidTable<ProcInfo>();
+  private readonly all: ProcInfo[] = [];
   private readonly byHandle = new Map<string, number>();
-  private lastSpawn = new Map<number, number>();
-  private choiceSet: number[] | null = null;
+  private readonly lastSpawn = new Map<number, number>();
 
-  constructor(private readonly onChoice?: (enabled: readonly number[], chosen: number, step: number) => void) {
-    this.add(MAIN_PID, 'MainProcess', null, false);
+  constructor() {
+    this.add(MAIN_PID, 'MainProcess', false).handle = 'MainProcess';
     this.byHandle.set('MainProcess', MAIN_PID);
-    this.procs.get(MAIN_PID)!.handle = 'MainProcess';
+  }
+
+  /** Whether an event has been applied yet: a view that has is no longer shared with the next run. */
+  get started(): boolean {
+    return this.last !== null;
+  }
+
+  /** Step of the last event seen. */
+  get step(): number {
+    return this.last === null ? 0 : this.last.step;
+  }
+
+  /** Virtual time of the last event seen. */
+  get time(): number {
+    return this.last === null ? 0 : this.last.time;
   }
 
   /** The process's record, created on first sight (background threads are not announced). */
   proc(pid: number): ProcInfo {
-    return this.procs.get(pid) ?? this.add(pid, pid >= THREAD_PID_BASE ? `Thread-${pid}` : `pid ${pid}`, null, true);
+    return this.procs.get(pid) ?? this.add(pid, pid >= THREAD_PID_BASE ? `Thread-${pid}` : `pid ${pid}`, true);
   }
 
   /** `Process-2 (pid 1002)` */
@@ -82,8 +123,8 @@ export class RunView {
 
   /** Whether the main process's code ran to the end and every process exited: the run ended `ok`. */
   get allExited(): boolean {
-    for (const p of this.procs.values()) if (p.live && p.pid < THREAD_PID_BASE) return false;
-    return this.procs.get(MAIN_PID)!.exited !== null;
+    for (const p of this.all) if (p.live && p.pid < THREAD_PID_BASE) return false;
+    return this.proc(MAIN_PID).exited !== null;
   }
 
   /** A finding event for `pid` doing `op` at the current (or given) step. */
@@ -93,78 +134,37 @@ export class RunView {
   }
 
   see(e: TraceEvent): void {
-    if (e.step !== this.step && this.onChoice !== undefined) {
-      // The first event of a new step: the enabled set now is the one the kernel
-      // chose from (block and wake events of the previous loop turn came before).
-      this.choiceSet = [];
-      for (const p of this.procs.values()) if (p.live && p.enabled) this.choiceSet.push(p.pid);
-    }
-    this.step = e.step;
-    this.time = e.time;
+    if (e === this.last) return;
+    this.last = e;
     switch (e.type) {
       case 'spawn': {
-        const parent = this.proc(e.pid);
-        parent.children.push(e.child);
-        this.add(e.child, e.name, e.pid, e.daemon);
+        this.proc(e.pid).children.push(e.child);
+        this.add(e.child, e.name, e.daemon);
         this.lastSpawn.set(e.pid, e.child);
         break;
       }
-      case 'issue': {
-        const p = this.proc(e.pid);
-        p.pending = { obj: e.obj, op: e.op, args: e.args, step: e.step, time: e.time };
-        p.enabled = true;
-        p.waitsOn = null;
-        p.heldBy = [];
+      case 'issue':
+        this.proc(e.pid).issued = e;
         break;
-      }
-      case 'block': {
-        const p = this.proc(e.pid);
-        p.enabled = false;
-        p.waitsOn = e.waitsOn;
-        p.heldBy = e.heldBy;
-        p.pending ??= { obj: e.obj, op: e.op, args: [], step: e.step, time: e.time };
-        break;
-      }
-      case 'sleep': {
-        const p = this.proc(e.pid);
-        p.enabled = false;
-        p.waitsOn = `sleeping until t=${e.until}s`;
-        break;
-      }
-      case 'wake': {
-        const p = this.proc(e.pid);
-        p.enabled = true;
-        p.waitsOn = null;
-        p.heldBy = [];
-        break;
-      }
       case 'done': {
-        const p = this.proc(e.pid);
-        p.steps++;
-        if (this.choiceSet !== null && this.onChoice !== undefined) {
-          this.onChoice(this.choiceSet, e.pid, e.step);
-          this.choiceSet = null;
-        }
-        if (e.op === 'start' && e.outcome === 'ok') {
+        this.proc(e.pid).completed = e;
+        if (e.outcome !== 'ok') break;
+        if (e.op === 'start') {
           const child = this.lastSpawn.get(e.pid);
           if (child !== undefined) {
             this.byHandle.set(e.obj, child);
             this.proc(child).handle = e.obj;
             this.lastSpawn.delete(e.pid);
           }
-        } else if (e.op === 'join' && e.outcome === 'ok') {
+        } else if (e.op === 'join') {
           const child = this.byHandle.get(e.obj);
           if (child !== undefined && this.proc(child).exited !== null) this.proc(child).joined = true;
         }
-        // Still blocked-or-enabled on the same operation if it has more phases; the
-        // next issue, block or exit event says which.
-        p.enabled = true;
         break;
       }
       case 'exit': {
         const p = this.proc(e.pid);
         p.live = false;
-        p.enabled = false;
         p.exited = { step: e.step, time: e.time, reason: e.reason, exitcode: e.exitcode };
         break;
       }
@@ -173,29 +173,35 @@ export class RunView {
     }
   }
 
-  private add(pid: number, name: string, parent: number | null, daemon: boolean): ProcInfo {
-    const p: ProcInfo = {
-      pid,
-      name,
-      parent,
-      daemon,
-      handle: null,
-      live: true,
-      enabled: true,
-      pending: null,
-      waitsOn: null,
-      heldBy: [],
-      exited: null,
-      joined: false,
-      children: [],
-      steps: 0,
-    };
+  private add(pid: number, name: string, daemon: boolean): ProcInfo {
+    const p = new ProcInfo(pid, name, daemon);
     this.procs.set(pid, p);
+    this.all.push(p);
     return p;
   }
+}
+
+/** The view of the run whose monitors are starting, or of the run in progress. */
+let latest: RunView | null = null;
+
+/**
+ * The view to follow the run about to start, shared with the other checkers of
+ * that run: call it from `onStart`. Every monitor of a run starts before the run's
+ * first event, and runs never overlap (core refuses a second one while one is in
+ * progress), so a view that has not applied an event yet belongs to this run.
+ */
+export function sharedView(): RunView {
+  if (latest === null || latest.started) latest = new RunView();
+  return latest;
 }
 
 /** `Lock#1.acquire()` from a pending operation (arguments elided: they can be large). */
 export function opName(obj: string, op: string): string {
   return `${obj}.${op}()`;
+}
+
+/** Whether `pid` is among the processes the kernel could choose from at its latest decision. */
+export function isEnabled(enabled: readonly { readonly pid: number }[], pid: number): boolean {
+  for (let i = 0; i < enabled.length; i++) if (enabled[i]!.pid === pid) return true;
+  return false;
 }

@@ -28,7 +28,8 @@ export type SimulationErrorCode =
   | 'NOT_PROMISE_CHAIN'
   | 'REPLAY_DIVERGED'
   | 'BAD_TOKEN'
-  | 'MONITOR_THREW';
+  | 'MONITOR_THREW'
+  | 'WORKER_FAILED';
 
 /**
  * Thrown when the simulator is used in a way it cannot honour. The message names

@@ -60,6 +60,14 @@ function cellOf(e: TraceEvent): string | null {
       return `sleeps until ${fmt(e.until)}`;
     case 'exit':
       return `exits (${e.exitcode}${e.reason === 'terminated' ? ', terminated' : ''})`;
+    case 'atomic-begin':
+      return `atomic ${JSON.stringify(e.label)} {`;
+    case 'atomic-end':
+      return `} atomic ${JSON.stringify(e.label)}`;
+    case 'thread-start':
+      return `starts ${e.name}`;
+    case 'reap':
+      return `reads exitcode of pid ${e.child} → ${e.exitcode}`;
     default:
       return null;
   }

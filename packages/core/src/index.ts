@@ -16,6 +16,7 @@ export type {
   ProcessSummary,
 } from './run.js';
 export type { World, Mp, Time, Random, Os } from './world.js';
+export type { AtomicBlock } from './atomic.js';
 export type { OutputLine, BlockedProcess } from './kernel.js';
 export { Op, SimObject } from './op.js';
 export type { WaitInfo, Footprint } from './op.js';
@@ -89,6 +90,9 @@ export type {
   SendEvent,
   RecvEvent,
   ClockEvent,
+  ThreadStartEvent,
+  ReapEvent,
+  AtomicEvent,
 } from './trace.js';
 export { createRng } from './rng.js';
 export type { Rng } from './rng.js';

@@ -1,3 +1,6 @@
+import { show } from './args.js';
+import { misuse } from './errors.js';
+import type { ProcessView } from './process-state.js';
 import type { RunResult } from './run.js';
 import type { TraceEvent } from './trace.js';
 
@@ -8,6 +11,22 @@ export interface MonitorContext {
    * and an {@link InvariantViolation} naming this monitor.
    */
   fail(message: string): void;
+  /**
+   * The processes the scheduler could choose from at its latest decision — during a
+   * step's events, the ones the step's process was chosen among; after a deadlock,
+   * none. What `block` and `wake` events tell, without asking for them: a monitor
+   * that only needs to know who could run declares `blocking: false` and reads
+   * this. Do not keep the array: the kernel reuses it.
+   *
+   * @example
+   * ```ts
+   * // At each step, who was passed over.
+   * onEvent(e, ctx) {
+   *   if (e.type === 'done') for (const p of ctx.enabled()) if (p.pid !== e.pid) passed(p.pid);
+   * }
+   * ```
+   */
+  enabled(): readonly ProcessView[];
 }
 
 /**
@@ -35,6 +54,22 @@ export interface Monitor {
    * n − 1 block again, so a monitor that never looks at them should say `false`.
    */
   readonly blocking?: boolean;
+  /**
+   * The event types the monitor needs; default every type. The kernel does not
+   * build an event that neither a monitor nor the trace wants, and calls each
+   * monitor only for the types it wants — so a monitor of locks that declares
+   * `['issue', 'done']` costs nothing on access events. A declaration, not a
+   * filter: when the run keeps its trace, every monitor gets every event, so
+   * `onEvent` still switches on `type`. `blocking: false` leaves out `block`,
+   * `wake` and `sleep` even when listed here. Read once per run, before `onStart`
+   * (and so is `onEvent`).
+   *
+   * @example
+   * ```ts
+   * const spawns: Monitor = { name: 'spawns', events: ['spawn'], onEvent(e) { if (e.type === 'spawn') n++; } };
+   * ```
+   */
+  readonly events?: readonly TraceEvent['type'][];
   /** Called once per run before any event. Reset per-run state here. */
   onStart?(ctx: MonitorContext): void;
   /** Called for every event, in order. Must not throw; use `ctx.fail`. */
@@ -57,4 +92,88 @@ export interface ExecutionInfo {
   readonly result: RunResult;
   /** A replay token for this execution; encoded on first call. */
   token(): string;
+}
+
+/** Every event type, once: the kernel's dispatch table has one entry per key. */
+const EVENT_TYPES: Readonly<Record<TraceEvent['type'], true>> = {
+  spawn: true,
+  issue: true,
+  done: true,
+  block: true,
+  wake: true,
+  sleep: true,
+  print: true,
+  exit: true,
+  access: true,
+  send: true,
+  recv: true,
+  clock: true,
+  'thread-start': true,
+  reap: true,
+  'atomic-begin': true,
+  'atomic-end': true,
+};
+
+/** @internal One monitor as the kernel calls it: `onEvent` read once per run, with the monitor's own context. */
+export interface Listener {
+  readonly monitor: Monitor;
+  readonly onEvent: Monitor['onEvent'];
+  readonly ctx: MonitorContext;
+}
+
+/** @internal For each event type, the monitors it goes to, in the order they were given. */
+export type Listeners = Readonly<Record<TraceEvent['type'], readonly Listener[]>>;
+
+/**
+ * @internal Who gets each event type: the monitors that want it (see
+ * {@link Monitor.events} and {@link Monitor.blocking}), or every monitor when the
+ * trace is kept. `ctxs[i]` is `monitors[i]`'s context.
+ */
+export function listenersOf(monitors: readonly Monitor[], ctxs: readonly MonitorContext[], trace: boolean): Listeners {
+  // Exploration builds a kernel per execution, most without monitors: share that table.
+  if (monitors.length === 0) return (noListeners ??= tableOf([], false));
+  const fix = (): string => `list types from ${Object.keys(EVENT_TYPES).join(', ')}, or omit events to get all of them.`;
+  for (const m of monitors) {
+    const events: unknown = m.events;
+    if (events === undefined) continue;
+    if (!Array.isArray(events)) throw misuse('INVALID_OPTION', `Monitor "${m.name}": events must be an array of trace event types, got ${show(events)}.`, fix());
+    const bad = events.findIndex((t) => typeof t !== 'string' || !Object.hasOwn(EVENT_TYPES, t));
+    if (bad >= 0) throw misuse('INVALID_OPTION', `Monitor "${m.name}": events lists ${show(events[bad])}, which is not a trace event type.`, fix());
+  }
+  // One record per monitor, shared by its types; its handler is read here, so the
+  // kernel's call site loads no `onEvent` property from a dozen classes of monitor.
+  return tableOf(
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the kernel calls it with the monitor as `this`
+    monitors.map((monitor, i): Listener => ({ monitor, onEvent: monitor.onEvent, ctx: ctxs[i]! })),
+    trace,
+  );
+}
+
+let noListeners: Listeners | undefined;
+
+function tableOf(all: readonly Listener[], trace: boolean): Listeners {
+  const table = {} as Record<TraceEvent['type'], Listener[]>;
+  for (const type of Object.keys(EVENT_TYPES) as TraceEvent['type'][]) {
+    const blocking = type === 'block' || type === 'wake' || type === 'sleep';
+    table[type] = all.filter(({ monitor: m }) => trace || ((m.events === undefined || m.events.includes(type)) && !(blocking && m.blocking === false)));
+  }
+  return table;
+}
+
+/**
+ * @internal Which event types anyone listens to. Runs without monitors share one
+ * answer per trace setting.
+ */
+export function wantsOf(listeners: Listeners, trace: boolean): Readonly<Record<TraceEvent['type'], boolean>> {
+  if (listeners === noListeners) return trace ? (wantAll ??= wantsFor(listeners, true)) : (wantNone ??= wantsFor(listeners, false));
+  return wantsFor(listeners, trace);
+}
+
+let wantAll: Readonly<Record<TraceEvent['type'], boolean>> | undefined;
+let wantNone: Readonly<Record<TraceEvent['type'], boolean>> | undefined;
+
+function wantsFor(listeners: Listeners, trace: boolean): Record<TraceEvent['type'], boolean> {
+  const wants = {} as Record<TraceEvent['type'], boolean>;
+  for (const type of Object.keys(listeners) as TraceEvent['type'][]) wants[type] = trace || listeners[type].length > 0;
+  return wants;
 }

@@ -206,10 +206,10 @@ function resolveOptions(o: RunOptions): KernelConfig {
   if (typeof o !== 'object' || o === null) {
     throw misuse('INVALID_OPTION', `run(program, options): options must be an object, got ${show(o)}.`, 'pass e.g. `{ seed: 42 }`, or omit the options.');
   }
-  const known = KNOWN_OPTIONS;
-  for (const key of Object.keys(o)) {
-    if (!known.has(key)) {
-      throw misuse('INVALID_OPTION', `run(program, options): unknown option "${key}".`, `use only ${[...known].join(', ')}.`);
+  // `for in`, not Object.keys: explorers resolve options once per execution.
+  for (const key in o) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw misuse('INVALID_OPTION', `run(program, options): unknown option "${key}".`, `use only ${[...KNOWN_OPTIONS].join(', ')}.`);
     }
   }
   const seed = o.seed ?? 0;
@@ -236,34 +236,39 @@ function resolveOptions(o: RunOptions): KernelConfig {
   if (typeof strategy.choose !== 'function') {
     throw misuse('INVALID_OPTION', 'run(program, options): strategy must have a choose(enabled, ctx) method.', 'pass a Strategy, e.g. randomStrategy(seed).');
   }
-  const monitors = o.monitors ?? [];
-  if (!Array.isArray(monitors) || !monitors.every((m: Partial<Monitor> | null) => typeof m?.onEvent === 'function')) {
+  const monitors = o.monitors ?? NO_MONITORS;
+  if (!Array.isArray(monitors) || !monitors.every(isMonitor)) {
     throw misuse('INVALID_OPTION', 'run(program, options): monitors must be an array of monitors, each with an onEvent(event, ctx) method.', 'pass e.g. `{ monitors: [always(...)] }`, or omit the option.');
   }
-  for (const key of ['trace', 'patchGlobals', 'queueFeeder'] as const) {
-    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
-      throw misuse('INVALID_OPTION', `run(program, options): ${key} must be true or false, got ${show(o[key])}.`, `pass \`{ ${key}: true }\` or \`{ ${key}: false }\`, or omit it.`);
-    }
-  }
   return {
-    seed: String(seed),
+    seed: typeof seed === 'string' ? seed : String(seed),
     strategy,
     timed: timing === 'timed',
     maxSteps,
     monitors,
-    trace: o.trace ?? false,
+    trace: flag('trace', o.trace, false),
     cpuCount,
-    patchGlobals: o.patchGlobals ?? true,
-    queueFeeder: o.queueFeeder ?? true,
+    patchGlobals: flag('patchGlobals', o.patchGlobals, true),
+    queueFeeder: flag('queueFeeder', o.queueFeeder, true),
     spawnCost,
   };
 }
 
+const NO_MONITORS: readonly Monitor[] = [];
+
+function isMonitor(m: Partial<Monitor> | null): boolean {
+  return typeof m?.onEvent === 'function';
+}
+
+function flag(key: 'trace' | 'patchGlobals' | 'queueFeeder', value: boolean | undefined, byDefault: boolean): boolean {
+  if (value === undefined) return byDefault;
+  if (typeof value !== 'boolean') {
+    throw misuse('INVALID_OPTION', `run(program, options): ${key} must be true or false, got ${show(value)}.`, `pass \`{ ${key}: true }\` or \`{ ${key}: false }\`, or omit it.`);
+  }
+  return value;
+}
+
 function assemble<R>(prog: Program<R>, k: Kernel, o: Outcome): RunResult<R> {
-  // stdout and stderr are joined on first read: exploration assembles a result per
-  // execution and rarely looks at them.
-  let stdout: string | undefined;
-  let stderr: string | undefined;
   const result: Record<string, unknown> = {
     status: o.status,
     program: prog.name,
@@ -274,14 +279,13 @@ function assemble<R>(prog: Program<R>, k: Kernel, o: Outcome): RunResult<R> {
     time: k.now,
     schedule: k.schedule,
     output: k.output,
-    get stdout(): string {
-      return (stdout ??= joinLines(k.output, 'stdout'));
-    },
-    get stderr(): string {
-      return (stderr ??= joinLines(k.output, 'stderr'));
-    },
-    processes: k.processes.map((p) => ({ pid: p.pid, name: p.name, exitcode: p.exitcode, steps: p.steps, thread: p.isThread })),
   };
+  // stdout and stderr are joined on first read: exploration assembles a result per
+  // execution and rarely looks at them. The getters are shared functions, not
+  // closures in the literal: a closure getter becomes part of the object's hidden
+  // class and keeps every finished run reachable until a full GC.
+  Object.defineProperties(result, LAZY_STREAMS);
+  result['processes'] = k.processes.map((p) => ({ pid: p.pid, name: p.name, exitcode: p.exitcode, steps: p.steps, thread: p.isThread }));
   if (k.events !== null) result['trace'] = k.events;
   if (o.status === 'ok') result['value'] = o.value;
   else result['message'] = o.message;
@@ -289,6 +293,22 @@ function assemble<R>(prog: Program<R>, k: Kernel, o: Outcome): RunResult<R> {
   if (o.status === 'deadlock') result['blocked'] = o.blocked;
   return result as unknown as RunResult<R>;
 }
+
+/** `stdout`/`stderr` accessors that replace themselves with the joined text on first read. */
+const LAZY_STREAMS: PropertyDescriptorMap = Object.fromEntries(
+  (['stdout', 'stderr'] as const).map((stream) => [
+    stream,
+    {
+      enumerable: true,
+      configurable: true,
+      get(this: { output: readonly OutputLine[] }): string {
+        const text = joinLines(this.output, stream);
+        Object.defineProperty(this, stream, { value: text, enumerable: true });
+        return text;
+      },
+    },
+  ]),
+);
 
 function joinLines(output: readonly OutputLine[], stream: 'stdout' | 'stderr'): string {
   let s = '';

@@ -119,6 +119,41 @@ export interface RecvEvent extends EventBase {
   readonly value: unknown;
 }
 
+/**
+ * A background thread (a Queue's feeder, a Pool's result or worker handler) was
+ * started, in a step of process `pid` (its owner, or another process whose step made
+ * the owner need it). Like `spawn` for processes: what the thread knows at its start
+ * is what `pid` knew then.
+ */
+export interface ThreadStartEvent extends EventBase {
+  readonly type: 'thread-start';
+  readonly thread: number;
+  /** e.g. `QueueFeederThread`, `PoolResultHandler`. */
+  readonly name: string;
+  /** Pid of the process the thread belongs to. */
+  readonly owner: number;
+}
+
+/**
+ * Process `pid` read the `exitcode` of a process that had exited (not a step: the
+ * getter is plain code between steps). What the child did is then known to the reader.
+ */
+export interface ReapEvent extends EventBase {
+  readonly type: 'reap';
+  readonly child: number;
+  readonly exitcode: number;
+}
+
+/**
+ * Process `pid` entered (`atomic-begin`) or left (`atomic-end`) a block its code
+ * declares meant to be atomic with `world.atomic(label, body)`. Not a step and not
+ * a lock: nothing about scheduling changes; the atomicity checker reads these.
+ */
+export interface AtomicEvent extends EventBase {
+  readonly type: 'atomic-begin' | 'atomic-end';
+  readonly label: string;
+}
+
 /** No process could run, so the clock jumped to the next timer. */
 export interface ClockEvent extends EventBase {
   readonly type: 'clock';
@@ -138,7 +173,10 @@ export type TraceEvent =
   | AccessEvent
   | SendEvent
   | RecvEvent
-  | ClockEvent;
+  | ClockEvent
+  | ThreadStartEvent
+  | ReapEvent
+  | AtomicEvent;
 
 /**
  * One JSON line per event, with values encoded deterministically (object keys in

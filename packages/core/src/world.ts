@@ -1,4 +1,5 @@
 import { boolArg, show } from './args.js';
+import { atomicBlock, type AtomicBlock } from './atomic.js';
 import { misuse } from './errors.js';
 import type { Kernel } from './kernel.js';
 import type { Op } from './op.js';
@@ -112,6 +113,23 @@ export interface World {
    * See docs/network.md.
    */
   readonly socket: SocketModule;
+  /**
+   * Declare that `body` is meant to be atomic: no other process should act on what it
+   * touches while it runs. It does not make it so (it is not a lock and changes no
+   * schedule): it marks the block in the trace (`atomic-begin`/`atomic-end`), for the
+   * atomicity checker (`atomicity()` in `@interleave/checkers`) to judge. Pass an async
+   * function from an async process, a generator function (and `yield*`) from a
+   * generator process. Nested blocks count as one.
+   *
+   * @example
+   * ```ts
+   * await atomic('withdraw', async () => {
+   *   const b = await balance.get();
+   *   await balance.set(b - 10);
+   * });
+   * ```
+   */
+  readonly atomic: AtomicBlock;
 }
 
 /** Build the modules of one run. Every function acts for the process running now. */
@@ -199,26 +217,51 @@ export function createWorld(k: Kernel, files?: InitialFiles): World {
 
   const print = (...values: unknown[]): Op<void> => (current('print()'), stdout.print(values));
 
-  // The disk and the network are built on first use: most programs touch neither,
-  // and exploration builds a world per execution.
-  let fs: FileSystem | undefined;
-  let socket: SocketModule | undefined;
-  return {
-    mp,
-    time,
-    random,
-    os,
-    print,
-    get fs(): FileSystem {
-      return (fs ??= new FileSystem(k, files));
-    },
-    get socket(): SocketModule {
-      return (socket ??= createSocketModule(k, current));
-    },
-  };
+  return new RunWorld(k, files, mp, time, random, os, print);
 }
 
-/** A process's user-facing handle (threads answer with their owner's). */
+/**
+ * The world handed to a program. The disk and the network are built on first use:
+ * most programs touch neither, and exploration builds a world per execution. The
+ * lazy getters live on the prototype on purpose: getters in an object literal are
+ * fresh closures that V8 records in the object's hidden class, which keeps every
+ * finished run reachable from old space until a full GC (promotion costs doubled
+ * the time of short runs).
+ */
+class RunWorld implements World {
+  readonly #kernel: Kernel;
+  readonly #files: InitialFiles | undefined;
+  #fs: FileSystem | undefined;
+  #socket: SocketModule | undefined;
+  #atomic: AtomicBlock | undefined;
+
+  constructor(
+    kernel: Kernel,
+    files: InitialFiles | undefined,
+    readonly mp: Mp,
+    readonly time: Time,
+    readonly random: Random,
+    readonly os: Os,
+    readonly print: (...values: unknown[]) => Op<void>,
+  ) {
+    this.#kernel = kernel;
+    this.#files = files;
+  }
+
+  get fs(): FileSystem {
+    return (this.#fs ??= new FileSystem(this.#kernel, this.#files));
+  }
+
+  get socket(): SocketModule {
+    const k = this.#kernel;
+    return (this.#socket ??= createSocketModule(k, (api) => k.requireCurrent(api)));
+  }
+
+  get atomic(): AtomicBlock {
+    return (this.#atomic ??= atomicBlock(this.#kernel));
+  }
+}
+
 function handleOf(p: SimProcess): Process {
   return p.handle as Process;
 }

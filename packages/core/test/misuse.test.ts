@@ -564,6 +564,22 @@ describe('INVALID_OPTION', () => {
       ),
     },
     {
+      name: "a monitor's events that are not an array",
+      options: { monitors: [{ name: 'spawns', events: 'spawn', onEvent: () => undefined }] },
+      message: msg(
+        'Monitor "spawns": events must be an array of trace event types, got "spawn".',
+        'list types from spawn, issue, done, block, wake, sleep, print, exit, access, send, recv, clock, thread-start, reap, atomic-begin, atomic-end, or omit events to get all of them.',
+      ),
+    },
+    {
+      name: "a monitor's events with an unknown type",
+      options: { monitors: [{ name: 'accesses', events: ['done', 'acces'], onEvent: () => undefined }] },
+      message: msg(
+        'Monitor "accesses": events lists "acces", which is not a trace event type.',
+        'list types from spawn, issue, done, block, wake, sleep, print, exit, access, send, recv, clock, thread-start, reap, atomic-begin, atomic-end, or omit events to get all of them.',
+      ),
+    },
+    {
       name: 'a non-boolean trace',
       options: { trace: 'yes' },
       message: msg('run(program, options): trace must be true or false, got "yes".', 'pass `{ trace: true }` or `{ trace: false }`, or omit it.'),

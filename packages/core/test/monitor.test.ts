@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { program, runSync, type Monitor, type Op, type TraceEvent, type World } from '../src/index.js';
 
@@ -38,5 +39,115 @@ describe('monitors', () => {
     const r = runSync(contended, { seed: 1, monitors: [lean], trace: true });
     expect(r.trace!.some((e) => e.type === 'block')).toBe(true);
     expect(lean.types.has('block')).toBe(true);
+  });
+});
+
+/** A monitor that records the types it gets, declaring `events` (and `blocking`) as given. */
+function declaring(events: readonly TraceEvent['type'][], blocking?: boolean): Monitor & { readonly types: Set<TraceEvent['type']> } {
+  const types = new Set<TraceEvent['type']>();
+  return { name: 'declaring', events, ...(blocking === undefined ? {} : { blocking }), types, onEvent: (e) => void types.add(e.type) };
+}
+
+describe('monitors that declare their event types', () => {
+  it('get only those, while the others get every type, and the run is the same', () => {
+    const all = collecting();
+    const some = declaring(['spawn', 'exit']);
+    const a = runSync(contended, { seed: 1, monitors: [all, some] });
+    expect([...some.types].sort()).toEqual(['exit', 'spawn']);
+    for (const t of ['issue', 'done', 'block', 'wake', 'sleep'] as const) expect(all.types.has(t)).toBe(true);
+    expect(runSync(contended, { seed: 1, monitors: [declaring(['spawn'])] }).schedule.toArray()).toEqual(a.schedule.toArray());
+  });
+
+  it('blocking: false leaves out block, wake and sleep even when they are listed', () => {
+    const m = declaring(['block', 'wake', 'sleep', 'done'], false);
+    runSync(contended, { seed: 1, monitors: [m] });
+    expect([...m.types]).toEqual(['done']);
+  });
+
+  it('get every event when the trace is kept', () => {
+    const m = declaring(['spawn']);
+    const r = runSync(contended, { seed: 1, monitors: [m], trace: true });
+    expect([...m.types].sort()).toEqual([...new Set(r.trace!.map((e) => e.type))].sort());
+  });
+});
+
+/** Two workers and a queue: blocking gets, a sleep, a child that outlives its parent's code. */
+const mixed = program(function* ({ mp, time }: World) {
+  const q = mp.Queue<number>();
+  const lock = mp.Lock();
+  function* producer(): Generator<Op<unknown>, void, unknown> {
+    for (let i = 0; i < 3; i++) {
+      yield* lock.acquire();
+      yield* q.put(i);
+      yield* lock.release();
+      yield* time.sleep(0.5);
+    }
+  }
+  function* consumer(): Generator<Op<unknown>, void, unknown> {
+    for (let i = 0; i < 3; i++) {
+      yield* lock.acquire();
+      yield* lock.release();
+      yield* q.get();
+    }
+  }
+  for (const target of [producer, consumer]) yield* mp.Process({ target }).start();
+});
+
+describe('MonitorContext.enabled()', () => {
+  it('at each step, is the set the step was chosen from: the live processes that block and wake events leave runnable', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(contended, mixed), (seed, prog) => {
+        const live = new Set<number>([1000]);
+        const blocked = new Set<number>();
+        let step = -1;
+        let expected: number[] = [];
+        const mismatches: string[] = [];
+        const checker: Monitor = {
+          name: 'enabled',
+          onEvent(e, ctx) {
+            if (e.step !== step) {
+              // The first event of a step: the scan before it has been told in full.
+              step = e.step;
+              expected = [...live].filter((pid) => !blocked.has(pid)).sort((a, b) => a - b);
+            }
+            if (e.type === 'spawn') live.add(e.child);
+            else if (e.type === 'thread-start') live.add(e.thread);
+            else if (e.type === 'exit') live.delete(e.pid);
+            else if (e.type === 'block' || e.type === 'sleep') blocked.add(e.pid);
+            else if (e.type === 'wake') blocked.delete(e.pid);
+            else if (e.type === 'done') {
+              const got = ctx.enabled().map((p) => p.pid).sort((a, b) => a - b);
+              if (!got.includes(e.pid) || got.join() !== expected.join()) mismatches.push(`step ${e.step}: ${got.join()} vs ${expected.join()}`);
+            }
+          },
+        };
+        const r = runSync(prog, { seed, monitors: [checker] });
+        expect(r.status).toBe('ok');
+        expect(mismatches).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('is empty once the run has deadlocked', () => {
+    const stuck = program(function* ({ mp }: World) {
+      yield* mp.Event().wait();
+    });
+    let atEnd: number | null = null;
+    const r = runSync(stuck, { monitors: [{ name: 'end', blocking: false, events: [], onEvent() {}, onEnd: (ctx) => void (atEnd = ctx.enabled().length) }] });
+    expect(r.status).toBe('deadlock');
+    expect(atEnd).toBe(0);
+  });
+});
+
+describe('the exit wait', () => {
+  it('a process whose code ends while its children run issues it like any operation: issue, block, done, exit', () => {
+    const r = runSync(mixed, { seed: 3, trace: true });
+    const tail = r
+      .trace!.filter((e) => e.pid === 1000)
+      .map((e) => (e.type === 'issue' || e.type === 'block' || e.type === 'done' ? `${e.type} ${e.obj}.${e.op}` : e.type === 'exit' ? 'exit' : null))
+      .filter((e) => e !== null)
+      .slice(-4);
+    expect(tail).toEqual(['issue MainProcess.exit', 'block MainProcess.exit', 'done MainProcess.exit', 'exit']);
   });
 });

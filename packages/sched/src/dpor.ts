@@ -1,4 +1,9 @@
 import { SimulationError, type Footprint, type Op, type ProcessView, type Strategy } from '@interleave/core';
+import { LockHandovers, NO_SECTIONS, RELEASED, inSection, writes } from './lock-handovers.js';
+import { coveredHere, dependent, insertWakeup, runnableInitial, type Access, type WakeupNode } from './wakeup-tree.js';
+
+/** Which partial-order reduction exhaustive exploration uses. */
+export type Reduction = 'optimal' | 'source';
 
 /** Options of exhaustive exploration. */
 export interface ExhaustiveOptions {
@@ -16,10 +21,15 @@ export interface ExhaustiveOptions {
    */
   readonly delayBound?: number;
   /**
-   * Partial-order reduction on (default). Off, every interleaving is run — the
-   * baseline that tests the reduction's soundness; exponential, for tiny programs.
+   * Partial-order reduction (default on). `'optimal'` (the default without a bound):
+   * optimal DPOR with wakeup trees, one execution per Mazurkiewicz trace, none
+   * abandoned as redundant unless steps wait for each other. `'source'` (the default, and
+   * the only choice, with a preemption or delay bound): source sets and sleep sets,
+   * which may abandon some executions as redundant. `false`: every interleaving is
+   * run — the baseline that tests the reduction's soundness; exponential, for tiny
+   * programs.
    */
-  readonly reduction?: boolean;
+  readonly reduction?: boolean | Reduction;
   /**
    * Branch on every runnable process at the first `splitDepth` choice points and use
    * the reduction below them. The subtrees under those choices are independent units
@@ -28,6 +38,10 @@ export interface ExhaustiveOptions {
    */
   readonly splitDepth?: number;
 }
+
+/** A forced step's empty footprint map and sleep set, shared: both are read-only. */
+const NO_ACCESSES: ReadonlyMap<number, readonly Access[]> = new Map();
+const NO_SLEEPERS: ReadonlySet<number> = new Set();
 
 /** Thrown inside a run to abandon it: every runnable process is asleep (already covered). */
 export class SleepBlocked extends Error {
@@ -43,10 +57,15 @@ interface Node {
   /** Footprints of each enabled process's next operation (choice points only). */
   readonly next: ReadonlyMap<number, readonly Access[]>;
   readonly sleep: ReadonlySet<number>;
+  /** Source DPOR (and above the split): the choices to explore here. */
   readonly backtrack: Set<number>;
   /** Choices fully explored from here. */
   readonly done: Set<number>;
   chosen: number;
+  /** Optimal DPOR: the branches still to explore here, in order (a wakeup tree). */
+  readonly wakeup: WakeupNode[];
+  /** Optimal DPOR: what the wakeup tree schedules after `chosen`, until the next state takes it. */
+  guide: readonly WakeupNode[];
   /** Preemptions on the path before this state. */
   readonly preemptions: number;
   /** Delays on the path before this state. */
@@ -55,11 +74,6 @@ interface Node {
   readonly previous: number;
   /** Choice points (two or more runnable processes) before this state. */
   readonly depth: number;
-}
-
-interface Access {
-  readonly loc: number;
-  readonly write: boolean;
 }
 
 interface Event {
@@ -81,14 +95,19 @@ export interface ExhaustiveStats {
 }
 
 /**
- * Stateless depth-first exploration with dynamic partial-order reduction: source
- * sets and sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). Each
- * execution re-runs the program from scratch following a prefix of earlier
- * choices; after it, every pair of dependent steps of different processes that are
- * not ordered by happens-before (a race) adds a backtrack point where the other
- * order can start. Two steps are dependent when they touch a common location and
- * one writes it (`Op.footprint`), so the executions explored are one per
- * Mazurkiewicz trace up to the redundancy source sets leave.
+ * Stateless depth-first exploration with dynamic partial-order reduction
+ * (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). Each execution re-runs the
+ * program from scratch following a prefix of earlier choices; after it, every pair
+ * of dependent steps of different processes that are not ordered by happens-before
+ * (a race) makes the state before the first step also explore an order where the
+ * second comes first. Two steps are dependent when they touch a common location
+ * and one writes it (`Op.footprint`).
+ *
+ * Source DPOR adds one process that can start that order (a source set) and relies
+ * on sleep sets against redundancy: some executions end with every runnable process
+ * asleep and are abandoned. Optimal DPOR inserts the whole reversing sequence into
+ * the state's wakeup tree and follows it, so every execution it starts is a new
+ * Mazurkiewicz trace — exactly one per trace when no step ever waits.
  *
  * @internal Used through `exhaustive()` and `explore()`.
  */
@@ -98,18 +117,24 @@ export class DporSearch {
   private replayed = 0;
   private events: Event[] = [];
   private readonly locIds = new Map<string, number>();
+  /** The lock location of each `<lock>:released` location (see LockHandovers). */
+  private readonly releaseOf = new Map<number, number>();
   private readonly slots = new Map<number, number>();
   private blocked = false;
+  /** Steps taken before the execution became redundant (when `blocked`). */
+  private blockedAt = 0;
   /** Step index at which `choose` last ran, to tell forced steps apart. */
   private choseAt = -1;
   private readonly counts = new Map<number, number>();
+  /** Every process that stepped in this execution, to find the operations left pending at its end. */
+  private readonly views = new Map<number, ProcessView>();
   private started = false;
   private finishedAll = false;
   sleepBlocked = 0;
   boundPruned = 0;
   private readonly bound: number;
   private readonly delayBound: number;
-  private readonly reduction: boolean;
+  private readonly mode: Reduction | 'none';
   private splitDepth: number;
   private shardIndex = 0;
   private shardCount = 1;
@@ -121,8 +146,21 @@ export class DporSearch {
   constructor(options: ExhaustiveOptions = {}) {
     this.bound = options.preemptionBound ?? Infinity;
     this.delayBound = options.delayBound ?? Infinity;
-    this.reduction = options.reduction ?? true;
+    this.mode = reductionOf(options);
     this.splitDepth = options.splitDepth ?? 0;
+  }
+
+  /** Which reduction runs: `optimal`, `source`, or `none`. */
+  get reduction(): Reduction | 'none' {
+    return this.mode;
+  }
+
+  private get reducing(): boolean {
+    return this.mode !== 'none';
+  }
+
+  private get bounded(): boolean {
+    return this.bound !== Infinity || this.delayBound !== Infinity;
   }
 
   /** Explore only the subtrees (under the split) numbered index, index + count, ... */
@@ -157,6 +195,7 @@ export class DporSearch {
     this.blocked = false;
     this.choseAt = -1;
     this.counts.clear();
+    this.views.clear();
     return {
       name: 'exhaustive',
       choose: (enabled) => this.choose(enabled),
@@ -182,12 +221,41 @@ export class DporSearch {
     if (this.skipped) return;
     if (this.blocked) {
       this.sleepBlocked++;
+      // Its prefix is a real execution whose races may be found nowhere else
+      // (source DPOR analyses every step as it runs; Abdulla et al. 2014, Alg. 1).
+      this.events.length = this.blockedAt;
+      this.nodes.length = Math.min(this.nodes.length, this.blockedAt);
+      if (this.reducing) this.analyse();
       return;
     }
-    if (this.reduction) {
-      this.analyse();
+    if (this.reducing) {
       this.disabledNeverRun();
+      this.pendingAtEnd();
+      this.analyse();
     }
+  }
+
+  /**
+   * Operations still pending when the execution ended (processes left waiting in a
+   * deadlock) never ran, yet they conflict with what ran instead: the `get` of an
+   * item another process took first. Each becomes a last step of the analysed
+   * execution, without a state of its own, so its races are reversed like any
+   * other: the state before the conflicting step also runs the waiting process.
+   */
+  private pendingAtEnd(): void {
+    for (const [pid, p] of this.views) {
+      if (p.done || p.pending === null) continue;
+      const slot = this.slots.get(pid);
+      if (slot === undefined) continue;
+      const local = (this.counts.get(pid) ?? 0) + 1;
+      this.events.push({ pid, slot, locs: this.intern(p.pending.footprint(), p.handleId), local, vc: [] });
+    }
+  }
+
+  private block(i: number): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.blockedAt = i;
   }
 
   private choose(enabled: readonly ProcessView[]): number {
@@ -202,46 +270,82 @@ export class DporSearch {
     }
     const pids = enabled.map((p) => p.pid);
     const next = new Map<number, Access[]>();
-    for (const p of enabled) next.set(p.pid, this.intern(p.pending!.footprint(), p.handleId));
+    for (const p of enabled) next.set(p.pid, this.pendingAccess(p.pending!, p.handleId));
     const depth = this.depthAt(i);
     const top = depth < this.splitDepth;
-    const sleep = this.reduction && !top ? this.sleepFor(i) : new Set<number>();
+    const sleep = this.reducing && !top ? this.sleepFor(i, (r) => next.get(r)) : new Set<number>();
     const previous = this.nodes[i - 1]?.chosen ?? -1;
     const { preemptions, delays } = this.spentBefore(i);
     const within = (p: number): boolean => this.within(preemptions, delays, previous, p, pids);
-    // Prefer to keep running the previous process: no preemption, and the first
-    // execution is the plain sequential one.
+    // Follow the wakeup tree where it leads; branches that cannot run here (the
+    // program blocked differently than the race analysis foresaw) are dropped: they
+    // only guided the search, the races of what runs instead are analysed anew.
+    const plan = this.plannedAt(i);
+    const planned = plan.length === 0 ? plan : plan.filter((b) => pids.includes(b.pid) && !sleep.has(b.pid));
+    const first = planned[0];
+    // Otherwise prefer to keep running the previous process: no preemption, and the
+    // first execution is the plain sequential one.
     const order = pids.includes(previous) ? [previous, ...pids.filter((p) => p !== previous)] : pids;
-    const pick = order.find((p) => !sleep.has(p) && within(p));
+    const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p));
     if (pick === undefined) {
-      this.blocked = true;
+      this.block(i);
       throw new SleepBlocked();
     }
     // Without reduction (or above the split) every choice within the bound is a branch.
-    const full = !this.reduction || top;
+    const full = !this.reducing || top;
     const backtrack = new Set(full ? order.filter(within) : [pick]);
     if (full) this.boundPruned += pids.length - backtrack.size;
-    node = { enabled: pids, next, sleep, backtrack, done: new Set(), chosen: pick, preemptions, delays, previous, depth };
+    node = {
+      enabled: pids,
+      next,
+      sleep,
+      backtrack,
+      done: new Set(),
+      chosen: pick,
+      wakeup: planned.length > 1 ? planned.slice(1) : [],
+      guide: first?.children ?? NO_BRANCHES,
+      preemptions,
+      delays,
+      previous,
+      depth,
+    };
     this.nodes[i] = node;
     return pids.indexOf(pick);
   }
 
+  /** The wakeup branches scheduled for state i by the state before it (taken once). */
+  private plannedAt(i: number): readonly WakeupNode[] {
+    const parent = this.nodes[i - 1];
+    if (parent === undefined) return NO_BRANCHES;
+    const planned = parent.guide;
+    parent.guide = NO_BRANCHES;
+    return planned;
+  }
+
   private beforeStep(p: ProcessView, op: Op<unknown>): void {
+    this.views.set(p.pid, p);
     const i = this.events.length;
     if (this.choseAt !== i && (i >= this.replayed || this.nodes[i] === undefined)) {
       // A forced step: only one process could run, so nothing to branch on here.
+      // (Fields spelled out, not spread: this runs at most steps of every execution.)
+      const { preemptions, delays } = this.spentBefore(i);
       this.nodes[i] = {
         enabled: [p.pid],
-        next: new Map(),
-        sleep: new Set(),
+        next: NO_ACCESSES,
+        sleep: NO_SLEEPERS,
         backtrack: new Set([p.pid]),
         done: new Set(),
         chosen: p.pid,
-        ...this.spentBefore(i),
+        wakeup: [],
+        guide: this.plannedAt(i).find((b) => b.pid === p.pid)?.children ?? NO_BRANCHES,
+        preemptions,
+        delays,
         previous: this.nodes[i - 1]?.chosen ?? -1,
         depth: this.depthAt(i),
       };
-      if (this.reduction && this.sleepFor(i).has(p.pid)) this.blocked = true;
+      // Asleep means "explored from an earlier state" — but under a bound that
+      // exploration may have been cut short, so a bounded search runs on here.
+      if (this.reducing && !this.bounded && this.sleepFor(i, (r) => (r === p.pid ? this.pendingAccess(op, p.handleId) : undefined)).has(p.pid)) this.block(i);
     }
     let slot = this.slots.get(p.pid);
     if (slot === undefined) {
@@ -289,14 +393,20 @@ export class DporSearch {
     for (const [p, i] of disabledAt) {
       const node = this.nodes[i]!;
       if (this.isTop(node) || node.sleep.has(p) || node.backtrack.has(p)) continue;
-      if (this.within(node.preemptions, node.delays, node.previous, p, node.enabled)) node.backtrack.add(p);
+      if (this.mode === 'optimal') {
+        if (!node.done.has(p) && !node.wakeup.some((b) => b.pid === p)) node.wakeup.push({ pid: p, locs: node.next.get(p) ?? [], children: [] });
+      } else if (this.within(node.preemptions, node.delays, node.previous, p, node.enabled)) node.backtrack.add(p);
       else this.boundPruned++;
     }
   }
 
   private intern(fp: readonly Footprint[], self: string): Access[] {
     const out: Access[] = [{ loc: this.locId(self), write: false }];
-    for (const f of fp) out.push({ loc: this.locId(f.loc), write: f.write });
+    for (const f of fp) {
+      const loc = this.locId(f.loc);
+      out.push({ loc, write: f.write });
+      if (f.write && f.loc.endsWith(RELEASED) && !this.releaseOf.has(loc)) this.releaseOf.set(loc, this.locId(f.loc.slice(0, -RELEASED.length)));
+    }
     return out;
   }
 
@@ -309,17 +419,38 @@ export class DporSearch {
     return id;
   }
 
-  /** Sleep set at state i: what slept or was explored at i-1 and commutes with step i-1. */
-  private sleepFor(i: number): Set<number> {
+  /**
+   * Sleep set at state i: what slept or was explored at i-1 and commutes with step
+   * i-1. A footprint can depend on the state (which connection a `recv` reads, whether
+   * a compare-and-swap writes): if step i-1 changed what a sleeper's pending
+   * operation touches (`now`, its footprint at state i), it affected that operation,
+   * so the sleeper wakes.
+   */
+  private sleepFor(i: number, now: (pid: number) => readonly Access[] | undefined): Set<number> {
     const parent = this.nodes[i - 1];
     const e = this.events[i - 1];
     const out = new Set<number>();
     if (parent === undefined || e === undefined) return out;
-    for (const r of [...parent.sleep, ...parent.done]) {
-      if (r === e.pid) continue;
+    const keep = (r: number): void => {
+      if (r === e.pid) return;
       const fp = parent.next.get(r);
-      if (fp !== undefined && !dependent(fp, e.locs)) out.add(r);
-    }
+      if (fp === undefined || dependent(fp, e.locs)) return;
+      const current = now(r);
+      if (current === undefined || sameAccesses(fp, current)) out.add(r);
+    };
+    parent.sleep.forEach(keep);
+    parent.done.forEach(keep);
+    return out;
+  }
+
+  /**
+   * The locations a pending operation touches. Whether it ends its process (and so
+   * writes the handle that joins, and sockets the process holds, read) is known only
+   * after it runs: assume it might.
+   */
+  private pendingAccess(op: Op<unknown>, handle: string): Access[] {
+    const out = this.intern(op.footprint(), handle);
+    out.push({ loc: out[0]!.loc, write: true });
     return out;
   }
 
@@ -338,13 +469,14 @@ export class DporSearch {
     return preemptions + cost(previous, next, enabled) <= this.bound && delays + delay(previous, next, enabled) <= this.delayBound;
   }
 
-  /** Vector clocks over program order and dependence; every race adds a backtrack point. */
+  /** Vector clocks over program order and dependence; every race adds a backtrack point (source) or a wakeup sequence (optimal). */
   private analyse(): void {
     const n = this.slots.size;
     const last = new Map<number, number[]>();
     const lastIndex = new Map<number, number>();
     const byLoc = new Map<number, number[]>();
     const events = this.events;
+    const handovers = this.mode === 'optimal' && this.releaseOf.size > 0 ? new LockHandovers(events, this.releaseOf) : null;
     for (let j = 0; j < events.length; j++) {
       const ej = events[j]!;
       const c = [...(last.get(ej.pid) ?? new Array<number>(n).fill(0))];
@@ -356,6 +488,7 @@ export class DporSearch {
       // that can be reversed (the acquire that took that lock).
       const scan = [...c];
       const previous = lastIndex.get(ej.pid) ?? -1;
+      const sections = handovers?.before(j, c) ?? NO_SECTIONS;
       const candidates: number[] = [];
       for (const a of ej.locs) {
         const list = byLoc.get(a.loc);
@@ -372,16 +505,28 @@ export class DporSearch {
         const i = candidates[ci]!;
         if (ci > 0 && candidates[ci - 1] === i) continue;
         const ei = events[i]!;
+        const node = this.nodes[i];
+        // Two operations left pending at the end never ran: no order of theirs to reverse.
+        if (node === undefined || (sections.length > 0 && inSection(sections, ei.pid, i))) continue;
         const s = ei.slot;
-        const ordered = (scan[s] ?? 0) >= ei.local;
-        const reversed = !ordered && this.race(i, j) && previous < i && this.nodes[i]!.enabled.includes(ej.pid);
+        // Ordered already: i happens before a step `scan` holds, whose clock (merged
+        // into both) covers i's, so there is nothing to merge.
+        if ((scan[s] ?? 0) >= ei.local) continue;
+        const pendingAt = previous < i;
+        const runnable = node.enabled.includes(ej.pid);
+        // j's operation pending before i but not runnable there cannot go first (a
+        // join of the child that i ended, the first step of the process i started):
+        // optimal DPOR leaves that race alone; source DPOR adds its backtrack anyway.
+        const handled = this.mode === 'optimal' ? (!pendingAt || runnable) && this.reverse(i, j) : this.race(i, j);
+        const reversed = handled && pendingAt && runnable;
         for (let k = 0; k < n; k++) {
           c[k] = Math.max(c[k] ?? 0, ei.vc[k] ?? 0);
-          if (ordered || reversed) scan[k] = Math.max(scan[k] ?? 0, ei.vc[k] ?? 0);
+          if (reversed) scan[k] = Math.max(scan[k] ?? 0, ei.vc[k] ?? 0);
         }
       }
       c[ej.slot] = ej.local;
       ej.vc = c;
+      handovers?.after(j);
       last.set(ej.pid, c);
       lastIndex.set(ej.pid, j);
       for (const a of ej.locs) {
@@ -441,6 +586,35 @@ export class DporSearch {
     return true;
   }
 
+  /**
+   * Optimal DPOR: steps i and j race. Let v be the steps after i that do not happen
+   * after it, then j: the state before i must explore an execution starting with
+   * v. Nothing to do when a process asleep or explored there is a weak initial of v
+   * (that execution is covered); otherwise v goes into the state's wakeup tree.
+   * Returns false when no initial of v could run there (not reversible here).
+   */
+  private reverse(i: number, j: number): boolean {
+    const node = this.nodes[i];
+    if (node === undefined || node.enabled.length < 2) return false;
+    // Above the split every order is explored already, and each subtree below it
+    // must not depend on the others (each shard explores its own).
+    if (this.isTop(node)) return true;
+    const events = this.events;
+    const ei = events[i]!;
+    const si = ei.slot;
+    const v: Event[] = [];
+    for (let k = i + 1; k < j; k++) if ((events[k]!.vc[si] ?? 0) < ei.local) v.push(events[k]!);
+    v.push(events[j]!);
+    if (coveredHere(node, v)) return true;
+    // The sequence must start with a step that can run here: with blocking, the
+    // first step of v may wait for one that does not happen before j.
+    const start = runnableInitial(node, v);
+    if (start < 0) return false;
+    if (start > 0) v.unshift(...v.splice(start, 1));
+    insertWakeup(node.wakeup, v);
+    return true;
+  }
+
   /** Move to the deepest state with an unexplored backtrack choice. Returns false when none is left. */
   private advance(): boolean {
     const skipSubtree = !this.owned;
@@ -449,9 +623,10 @@ export class DporSearch {
       node.done.add(node.chosen);
       // Another shard's subtree: leave it at once, branching only above the split.
       if (skipSubtree && !this.isTop(node)) continue;
-      const next = [...node.backtrack].find((p) => !node.done.has(p) && !node.sleep.has(p));
-      if (next !== undefined) {
-        node.chosen = next;
+      const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node);
+      if (branch !== null) {
+        node.chosen = branch.pid;
+        node.guide = branch.children;
         this.nodes.length = i + 1;
         this.replayed = i + 1;
         if (this.isTop(node)) this.subtree++;
@@ -463,14 +638,48 @@ export class DporSearch {
   }
 }
 
-function writes(e: Event, loc: number): boolean {
-  for (const b of e.locs) if (b.loc === loc && b.write) return true;
-  return false;
+const NO_BRANCHES: readonly WakeupNode[] = [];
+
+/** The reduction an `exhaustive()` call asks for; `optimal` is not defined under a bound. */
+function reductionOf(options: ExhaustiveOptions): Reduction | 'none' {
+  const r = options.reduction ?? true;
+  const bounded = options.preemptionBound !== undefined || options.delayBound !== undefined;
+  if (r !== true && r !== false && r !== 'optimal' && r !== 'source') {
+    throw new SimulationError(
+      'INVALID_OPTION',
+      `exhaustive({ reduction }): reduction must be 'optimal', 'source', true or false, got ${JSON.stringify(r)}.\n` +
+        "  How to fix: leave it out (optimal DPOR, or source DPOR under a bound), or pass 'source' to compare, or false for the unreduced baseline.",
+    );
+  }
+  if (r === 'optimal' && bounded) {
+    throw new SimulationError(
+      'INVALID_OPTION',
+      "exhaustive({ reduction: 'optimal' }) with a preemption or delay bound: optimal DPOR explores one execution per Mazurkiewicz trace, " +
+        'but a bound cuts traces by the schedule that reaches them, so there is no optimal bounded search here.\n' +
+        "  How to fix: drop `reduction` (a bounded search uses source DPOR), pass reduction: 'source', or remove the bound.",
+    );
+  }
+  if (r === false) return 'none';
+  if (r === true) return bounded ? 'source' : 'optimal';
+  return r;
 }
 
-function dependent(a: readonly Access[], b: readonly Access[]): boolean {
-  for (const x of a) for (const y of b) if (x.loc === y.loc && (x.write || y.write)) return true;
-  return false;
+/** Source DPOR: the next backtrack choice not yet explored here. */
+function nextChoice(node: Node): { pid: number; children: readonly WakeupNode[] } | null {
+  for (const p of node.backtrack) if (!node.done.has(p) && !node.sleep.has(p)) return { pid: p, children: NO_BRANCHES };
+  return null;
+}
+
+/** Optimal DPOR: the leftmost wakeup branch not yet explored here, taken out of the tree. */
+function nextBranch(node: Node): WakeupNode | null {
+  for (let b = node.wakeup.shift(); b !== undefined; b = node.wakeup.shift()) if (!node.done.has(b.pid) && !node.sleep.has(b.pid)) return b;
+  return null;
+}
+
+function sameAccesses(a: readonly Access[], b: readonly Access[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k]!.loc !== b[k]!.loc || a[k]!.write !== b[k]!.write) return false;
+  return true;
 }
 
 /**

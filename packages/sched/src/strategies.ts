@@ -134,13 +134,23 @@ function pctStrategy(seed: string | number, depth: number, steps: number): Strat
 
 /**
  * Every execution up to partial-order equivalence: stateless depth-first search with
- * dynamic partial-order reduction (source sets and sleep sets). When it completes,
- * every distinct interleaving of dependent operations has been run once — the basis
- * of a proof that a property holds in all of them.
+ * dynamic partial-order reduction — optimal DPOR (wakeup trees) by default, one
+ * execution per Mazurkiewicz trace; source DPOR (source sets and sleep sets) under a
+ * preemption or delay bound, or with `reduction: 'source'`. When it completes, every
+ * distinct interleaving of dependent operations has been run once — the basis of a
+ * proof that a property holds in all of them.
  *
  * When to use: small programs (a few processes, a few operations each), to prove a
  * fix or to list every reachable outcome. Use `timing: 'untimed'` so sleeps do not
  * hide orders.
+ *
+ * @example
+ * ```ts
+ * const r = await explore(prog, { strategy: exhaustive(), run: { timing: 'untimed' } });
+ * const s = await explore(prog, { strategy: exhaustive({ reduction: 'source' }), run: { timing: 'untimed' } });
+ * r.executions === s.executions; // one per Mazurkiewicz trace, both
+ * s.stats.redundant;               // runs source DPOR abandoned half-way; r's is 0 unless steps wait
+ * ```
  */
 export function exhaustive(options: ExhaustiveOptions = {}): ExplorationStrategy {
   const search = new DporSearch(options);
@@ -148,24 +158,54 @@ export function exhaustive(options: ExhaustiveOptions = {}): ExplorationStrategy
     ...(options.preemptionBound === undefined ? [] : [`preemptions ≤ ${options.preemptionBound}`]),
     ...(options.delayBound === undefined ? [] : [`delays ≤ ${options.delayBound}`]),
   ];
-  const name = (options.reduction === false ? 'exhaustive-no-reduction' : 'exhaustive') + (bounds.length > 0 ? `(${bounds.join(', ')})` : '');
-  return {
-    name,
-    next: () => {
-      const strategy = search.next();
-      return strategy === null ? null : { strategy };
-    },
-    finished: () => search.finish(),
-    get complete() {
-      return search.complete;
-    },
-    get pruned() {
-      return { redundant: search.sleepBlocked, byBound: search.boundPruned };
-    },
-    isArtefact: (r) => search.skipped || (r.status === 'error' && r.error instanceof SleepBlocked),
-    shard: (index, count) => search.setShard(index, count),
-    ...(options.preemptionBound === undefined && options.delayBound === undefined ? {} : { bounded: true }),
-  };
+  const kind = search.reduction === 'none' ? 'exhaustive-no-reduction' : search.reduction === 'source' && bounds.length === 0 ? 'exhaustive-source' : 'exhaustive';
+  const name = kind + (bounds.length > 0 ? `(${bounds.join(', ')})` : '');
+  return new ExhaustiveExploration(name, search, bounds.length > 0);
+}
+
+/**
+ * `exhaustive()`'s exploration. A class, so `complete` and `pruned` are prototype
+ * getters: getters in an object literal are closures V8 keeps in the hidden class,
+ * which holds every exploration (and its last run) until a full GC, a cost that
+ * `check` in a property test loop pays once per input.
+ */
+class ExhaustiveExploration implements ExplorationStrategy {
+  readonly bounded: boolean;
+
+  constructor(
+    readonly name: string,
+    private readonly search: DporSearch,
+    bounded: boolean,
+  ) {
+    this.bounded = bounded;
+  }
+
+  next(): Execution | null {
+    const strategy = this.search.next();
+    return strategy === null ? null : { strategy };
+  }
+
+  finished(): void {
+    this.search.finish();
+  }
+
+  get complete(): boolean {
+    return this.search.complete;
+  }
+
+  get pruned(): { readonly redundant: number; readonly byBound: number } {
+    return { redundant: this.search.sleepBlocked, byBound: this.search.boundPruned };
+  }
+
+  isArtefact(r: RunResult): boolean {
+    // A run can end asleep without throwing: a forced last step by a sleeping process.
+    const s = this.search;
+    return s.skipped || s.lastWasRedundant || (r.status === 'error' && r.error instanceof SleepBlocked);
+  }
+
+  shard(index: number, count: number): void {
+    this.search.setShard(index, count);
+  }
 }
 
 /** The non-preemptive round-robin baseline, as a one-execution exploration. */

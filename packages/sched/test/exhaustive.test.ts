@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { program, type Event, type Lock, type Op, type Queue, type World } from '@interleave/core';
+import { program, type Event, type Op, type World } from '@interleave/core';
 import { exhaustive, explore } from '../src/index.js';
+import { blockingProgram, blockingSpec } from './random-programs.js';
 
 const untimed = { timing: 'untimed' } as const;
 
@@ -105,107 +106,9 @@ describe('exhaustive exploration with partial-order reduction', () => {
   });
 });
 
-// ---------------------------------------------------------------------------
 // Soundness: reduction must not lose any outcome. Small random programs over locks,
-// events and a queue, explored with and without reduction, reach the same outcomes.
-
-type Step =
-  | { readonly kind: 'locked'; readonly lock: number; readonly inner: 'set' | 'clear' | 'read'; readonly event: number }
-  | { readonly kind: 'set' | 'clear' | 'read'; readonly event: number }
-  | { readonly kind: 'put'; readonly value: number }
-  | { readonly kind: 'get' }
-  | { readonly kind: 'tryLock'; readonly lock: number }
-  | { readonly kind: 'rlocked'; readonly event: number }
-  | { readonly kind: 'vget' }
-  | { readonly kind: 'vset'; readonly value: number }
-  | { readonly kind: 'vlocked'; readonly value: number };
-
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('locked' as const), lock: fc.nat(1), inner: fc.constantFrom('set' as const, 'clear' as const, 'read' as const), event: fc.nat(1) }),
-  fc.record({ kind: fc.constantFrom('set' as const, 'clear' as const, 'read' as const), event: fc.nat(1) }),
-  fc.record({ kind: fc.constant('put' as const), value: fc.nat(9) }),
-  fc.record({ kind: fc.constant('get' as const) }),
-  fc.record({ kind: fc.constant('tryLock' as const), lock: fc.nat(1) }),
-  fc.record({ kind: fc.constant('rlocked' as const), event: fc.nat(1) }),
-  fc.record({ kind: fc.constant('vget' as const) }),
-  fc.record({ kind: fc.constant('vset' as const), value: fc.integer({ min: 1, max: 9 }) }),
-  fc.record({ kind: fc.constant('vlocked' as const), value: fc.integer({ min: 1, max: 9 }) }),
-);
-const programArb = fc.oneof(
-  fc.array(fc.array(stepArb, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 2 }),
-  fc.array(fc.array(stepArb, { minLength: 1, maxLength: 1 }), { minLength: 3, maxLength: 3 }),
-);
-
-function build(spec: readonly (readonly Step[])[]) {
-  return program(
-    function* ({ mp }: World) {
-      const locks = [mp.Lock(), mp.Lock()];
-      const events = [mp.Event(), mp.Event()];
-      const q = mp.Queue<number>();
-      const rl = mp.RLock();
-      const v = mp.Value('i', 0);
-      const logs: string[][] = spec.map(() => []);
-      function* event(log: string[], inner: 'set' | 'clear' | 'read', e: Event): Generator<Op<unknown>, void, unknown> {
-        if (inner === 'set') yield* e.set();
-        else if (inner === 'clear') yield* e.clear();
-        else log.push(String(yield* e.isSet()));
-      }
-      function* body(steps: readonly Step[], log: string[], ls: Lock[], es: Event[], queue: Queue<number>): Generator<Op<unknown>, void, unknown> {
-        for (const s of steps) {
-          switch (s.kind) {
-            case 'locked':
-              yield* ls[s.lock]!.acquire();
-              yield* event(log, s.inner, es[s.event]!);
-              yield* ls[s.lock]!.release();
-              break;
-            case 'put':
-              yield* queue.put(s.value);
-              break;
-            case 'get':
-              try {
-                log.push(String(yield* queue.getNowait()));
-              } catch {
-                log.push('empty');
-              }
-              break;
-            case 'rlocked':
-              yield* rl.acquire();
-              yield* rl.acquire();
-              yield* event(log, 'set', es[s.event]!);
-              yield* rl.release();
-              yield* rl.release();
-              break;
-            case 'vget':
-              log.push(`v=${yield* v.get()}`);
-              break;
-            case 'vset':
-              yield* v.set(s.value);
-              break;
-            case 'vlocked':
-              yield* v.acquire();
-              yield* v.set(s.value);
-              log.push(`v=${yield* v.get()}`);
-              yield* v.release();
-              break;
-            case 'tryLock': {
-              const got = yield* ls[s.lock]!.acquire(false);
-              log.push(`try:${got}`);
-              if (got) yield* ls[s.lock]!.release();
-              break;
-            }
-            default:
-              yield* event(log, s.kind, es[s.event]!);
-          }
-        }
-      }
-      const ps = spec.map((steps, i) => mp.Process({ target: body, args: [steps, logs[i]!, locks, events, q] }));
-      for (const p of ps) yield* p.start();
-      // No joins: the main process's exit waits for its children (fewer steps to interleave).
-      return logs;
-    },
-    { name: 'random-program' },
-  );
-}
+// semaphores, conditions, events, a queue and joins (random-programs.ts), explored with
+// and without reduction, reach the same outcomes.
 
 describe('delay bounding', () => {
   it('0 delays is the round-robin execution alone; more delays reach more outcomes, up to all of them', async () => {
@@ -224,15 +127,15 @@ describe('delay bounding', () => {
 });
 
 describe('soundness of the reduction', () => {
-  it('reaches exactly the outcomes of unreduced search, for random small programs', async () => {
+  it.each(['optimal', 'source'] as const)('%s DPOR reaches exactly the outcomes of unreduced search, for random small programs', async (reduction) => {
     let compared = 0;
     await fc.assert(
-      fc.asyncProperty(programArb, async (spec) => {
-        const prog = build(spec);
+      fc.asyncProperty(blockingSpec, async (spec) => {
+        const prog = blockingProgram(spec);
         // The outcome is read when the run ends, after every child has logged.
         const outcome = (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`;
         const run = { timing: 'untimed', queueFeeder: false } as const;
-        const reduced = await explore(prog, { strategy: exhaustive(), run, outcome });
+        const reduced = await explore(prog, { strategy: exhaustive({ reduction }), run, outcome });
         const full = await explore(prog, { strategy: exhaustive({ reduction: false }), run, outcome, budget: { executions: 5_000 } });
         fc.pre(full.complete); // the unreduced baseline must finish for the comparison to mean anything
         expect(reduced.complete).toBe(true);

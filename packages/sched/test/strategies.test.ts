@@ -180,13 +180,20 @@ const subjects: readonly Subject[] = [
     make: (prog, o) => replayStrategy(runSync(prog, { ...o, strategy: randomStrategy(`recorded:${String(o.seed)}`) }).schedule),
   },
   { name: 'pct({ depth: 3 })', make: (_prog, o) => pct({ depth: 3, seed: o.seed ?? 0 }).next(0)!.strategy },
-  {
-    name: 'exhaustive() (its fourth execution, or its last)',
+  exhaustiveSubject('optimal'),
+  exhaustiveSubject('source'),
+  { name: 'schedules() arbitrary value', make: (_prog, o) => new ScheduleChoices(choicesFor(o.seed)).strategy() },
+];
+
+/** exhaustive() with the given reduction, at its fourth execution (or its last). */
+function exhaustiveSubject(reduction: 'optimal' | 'source'): Subject {
+  return {
+    name: `exhaustive({ reduction: '${reduction}' }) (its fourth execution, or its last)`,
     make: (prog, o) => {
       // The latest of the first four executions that is not abandoned as redundant,
       // re-derived from a fresh search each time, so every construction is the same.
       const upTo = (stop: number): { strategy: Strategy; real: number } => {
-        const source = exhaustive();
+        const source = exhaustive({ reduction });
         let strategy = source.next(0)!.strategy;
         let real = 0;
         for (let i = 1; i <= stop; i++) {
@@ -201,9 +208,8 @@ const subjects: readonly Subject[] = [
       };
       return upTo(upTo(4).real).strategy;
     },
-  },
-  { name: 'schedules() arbitrary value', make: (_prog, o) => new ScheduleChoices(choicesFor(o.seed)).strategy() },
-];
+  };
+}
 
 /** A fixed choice list derived from the seed. */
 function choicesFor(seed: string | number | undefined): number[] {

@@ -3,6 +3,7 @@ import { PyAssertionError, ValueError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
+import { isGeneratorFunction, isGeneratorObject } from '../generators.js';
 
 type GenOf<R> = Generator<Op<unknown>, R, unknown>;
 
@@ -139,15 +140,6 @@ function* withLockGen<R>(lock: Acquirable, body: () => GenOf<R> | R): GenOf<R> {
   } finally {
     yield* lock.release();
   }
-}
-
-function isGeneratorObject<R>(v: unknown): v is GenOf<R> {
-  return typeof v === 'object' && v !== null && (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Generator';
-}
-
-const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
-function isGeneratorFunction(f: unknown): boolean {
-  return typeof f === 'function' && Object.getPrototypeOf(f) === GeneratorFunction;
 }
 
 const TOO_MANY = 'semaphore or lock released too many times';

@@ -99,7 +99,11 @@ export class Process extends SimObject {
    * point: read it after `join()`.
    */
   get exitcode(): number | null {
-    return this.state?.exitcode ?? null;
+    const s = this.state;
+    if (s === null || !s.done) return null;
+    // Seeing the exit orders what the child did before the reader's next step, as a join does.
+    this.kernel.reaped(s);
+    return s.exitcode;
   }
 
   /**

@@ -1,0 +1,41 @@
+/**
+ * Benchmarks of the DPOR literature (dpor-programs.ts) with the number of
+ * Mazurkiewicz traces optimal DPOR explores pinned, none abandoned as redundant.
+ *
+ * Published Optimal-DPOR counts (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014, as
+ * reproduced by Concuerror's test suite, tests/suites/dpor_tests/results):
+ * lastzero(5) = 64, filesystem(16) = 8, readers(6) = 64; our model gives the same.
+ * filesystem(n) has 2^(n-13) traces (one per order of each of the n - 13 contended
+ * block locks), so filesystem(14) = 2. indexer(n) (Flanagan & Godefroid, POPL 2005)
+ * has no hash collision below 12 threads; indexer(11..13) = 1, 8, 64 are our counts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Program } from '@interleave/core';
+import { exhaustive, explore } from '../src/index.js';
+import { filesystem, indexer, lastzero, readers } from './dpor-programs.js';
+
+const untimed = { timing: 'untimed' } as const;
+
+describe('trace counts of published DPOR benchmarks', () => {
+  it.each<{ name: string; prog: Program; traces: number }>([
+    { name: 'lastzero(5)', prog: lastzero(5), traces: 64 },
+    { name: 'filesystem(14)', prog: filesystem(14), traces: 2 },
+    { name: 'filesystem(16)', prog: filesystem(16), traces: 8 },
+    { name: 'readers(6)', prog: readers(6), traces: 64 },
+    { name: 'indexer(11)', prog: indexer(11), traces: 1 },
+    { name: 'indexer(12)', prog: indexer(12), traces: 8 },
+    { name: 'indexer(13)', prog: indexer(13), traces: 64 },
+  ])('$name: optimal DPOR runs $traces executions, none redundant', async ({ prog, traces }) => {
+    const r = await explore(prog, { strategy: exhaustive(), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(r.executions).toBe(traces);
+    expect(r.stats.redundant).toBe(0);
+  });
+
+  it('source DPOR reaches the same 64 traces of lastzero(5), abandoning some executions on the way', async () => {
+    const r = await explore(lastzero(5), { strategy: exhaustive({ reduction: 'source' }), run: untimed });
+    expect(r.complete).toBe(true);
+    expect(r.executions).toBe(64);
+    expect(r.stats.redundant).toBeGreaterThan(0);
+  });
+});
