@@ -41,12 +41,13 @@ async function fastCheckTime(seed: number): Promise<number> {
   return found - t0;
 }
 
+async function worker(dic: DictProxy<string, number>): Promise<void> {
+  await dic.update('count', (v) => v - 1); // read, then write: two steps
+}
+
 const counter = program(
   async ({ mp }: World) => {
     const d = mp.Manager().dict<string, number>({ count: WORKERS });
-    const worker = async (dic: DictProxy<string, number>): Promise<void> => {
-      await dic.update('count', (v) => v - 1); // read, then write: two steps
-    };
     const ps = Array.from({ length: WORKERS }, () => mp.Process({ target: worker, args: [d] }));
     for (const p of ps) await p.start();
     for (const p of ps) await p.join();
