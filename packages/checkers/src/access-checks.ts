@@ -1,5 +1,5 @@
 import type { TraceEvent } from '@interleave/core';
-import { FindingStore, accessChecker, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
+import { ACCESS_EVENTS, FindingStore, accessChecker, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
 import { HappensBefore } from './hb.js';
 import { lostUpdateDetector } from './lost-updates.js';
 import { raceDetector } from './races.js';
@@ -26,6 +26,7 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
   let lost = lostUpdateDetector(hb, store);
   let race = raceDetector(hb, store);
   return accessChecker('access-checks', store, failOn, {
+    events: ACCESS_EVENTS,
     start(): void {
       hb = new HappensBefore({ sources });
       lost = lostUpdateDetector(hb, store);
@@ -35,16 +36,20 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
       const type = e.type;
       if (type !== 'access') {
         hb.event(e, type);
-        lost.event(e, type);
+        // The only events the lost-update checker looks at besides accesses (queues).
+        if (type === 'done' || type === 'send' || type === 'recv') lost.event(e, type);
         return;
       }
       const p = hb.proc(e.pid);
       // Lost updates judge by synchronisation alone, and read the epoch before the
       // race relation's atomic release moves it on.
       lost.access(e, p);
-      hb.beforeAccess(e, p);
-      if (!e.atomic) race(e, p);
-      hb.afterAccess(e, p);
+      if (e.atomic) {
+        hb.beforeAccess(e, p);
+        hb.afterAccess(e, p);
+      } else {
+        race(e, p);
+      }
     },
     end(): void {
       lost.end();

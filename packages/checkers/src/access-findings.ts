@@ -71,12 +71,14 @@ export class Access {
   }
 
   /**
-   * Make this record describe a newer access of the same process: a checker that
-   * holds the only reference to it (reports copy what they need) saves an allocation.
+   * Make this record describe a newer access, by any process: a checker that holds
+   * the only reference to it (reports copy what they need) saves an allocation.
    */
   reuse(p: Proc, e: AccessLike): this {
     this.e = e;
+    this.t = p.idx;
     this.c = p.clock[p.idx]!;
+    this.name = p.name;
     this.op = p.op;
     this.site = p.site;
     this.held = p.held;
@@ -325,6 +327,12 @@ export interface AccessChecker extends Checker {
 }
 
 /**
+ * What the happens-before engine, the race checker and the lost-update checker
+ * read: declared, so that the kernel builds no print, clock or atomic-block event for them.
+ */
+export const ACCESS_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'thread-start', 'issue', 'done', 'access', 'send', 'recv', 'exit', 'reap'];
+
+/**
  * An access checker over `store`: `start` resets the per-run state, `event`
  * sees every event; the store decides at the end of the run whether it fails.
  */
@@ -332,9 +340,9 @@ export function accessChecker(
   name: string,
   store: FindingStore,
   failOn: FailOn,
-  hooks: { readonly start: () => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void },
+  hooks: { readonly start: () => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void; readonly events?: readonly TraceEvent['type'][] },
 ): AccessChecker {
-  return {
+  const checker: AccessChecker = {
     name,
     // Neither checker looks at block/wake/sleep events: without them the kernel does
     // not even build them (the costliest events: a released lock wakes every waiter).
@@ -367,4 +375,6 @@ export function accessChecker(
       store.clear();
     },
   };
+  // Without a declaration (the atomicity checker reads atomic blocks too) it gets every type.
+  return hooks.events === undefined ? checker : Object.assign(checker, { events: hooks.events });
 }

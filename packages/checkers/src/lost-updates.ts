@@ -1,5 +1,6 @@
 import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
 import {
+  ACCESS_EVENTS,
   FindingStore,
   accessOf,
   codeOf,
@@ -112,6 +113,7 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   let hb = new HappensBefore({ sources });
   let detector = lostUpdateDetector(hb, store);
   return accessChecker('lost-updates', store, failOn, {
+    events: ACCESS_EVENTS,
     start(): void {
       hb = new HappensBefore({ sources });
       detector = lostUpdateDetector(hb, store);
@@ -205,10 +207,15 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
       sp.intervening = null;
       return;
     }
-    const cur = accessOf(p, e);
     const span = cell.spans.close(t);
+    const closes = span !== undefined && completes(span.read, e);
+    // The process's last write is referenced from nowhere else when no other process
+    // has a span open (theirs keep the writes they saw) and its last completed span
+    // does not end with it, or is replaced now: this write takes over its record.
+    const prev = cell.last[t];
+    const cur = prev !== undefined && cell.spans.count === 0 && (closes || cell.done[t]?.write !== prev) ? prev.reuse(p, e) : accessOf(p, e);
     if (span !== undefined) {
-      if (completes(span.read, cur)) {
+      if (closes) {
         span.write = cur;
         complete(span, cur, C);
         const old = cell.done[t];

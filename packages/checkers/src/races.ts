@@ -1,5 +1,6 @@
 import type { AccessEvent, TraceEvent } from '@interleave/core';
 import {
+  ACCESS_EVENTS,
   FindingStore,
   accessOf,
   codeOf,
@@ -68,6 +69,7 @@ export function races(options: RaceOptions = {}): RaceMonitor {
   let hb = new HappensBefore({ sources });
   let detector = raceDetector(hb, store);
   return accessChecker('races', store, failOn, {
+    events: ACCESS_EVENTS,
     start(): void {
       hb = new HappensBefore({ sources });
       detector = raceDetector(hb, store);
@@ -118,15 +120,21 @@ export function raceDetector(hb: HappensBefore, store: FindingStore): (e: Access
     if (e.kind === 'read') {
       if (s.shared === null && s.r !== null && s.r.t === t && s.r.c === c) return; // same epoch
       const w = s.w;
-      // The shadow state holds the only reference to its records: a process's newer
-      // read can take over its older one.
-      const cur = s.shared === null && s.r !== null && s.r.t === t ? s.r.reuse(p, e) : accessOf(p, e);
+      const r = s.r;
+      // The shadow state holds the only reference to its records (reports copy what
+      // they need): a read that replaces the last one takes over its record.
+      if (s.shared === null && (r === null || r.t === t || hb.knows(p, r.t, r.c))) {
+        const cur = r === null ? accessOf(p, e) : r.reuse(p, e);
+        if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
+        s.r = cur;
+        return;
+      }
+      const cur = accessOf(p, e);
       if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
       if (s.shared !== null) s.shared.set(t, cur);
-      else if (s.r === null || s.r.t === t || hb.knows(p, s.r.t, s.r.c)) s.r = cur;
       else {
         s.shared = new Map([
-          [s.r.t, s.r],
+          [r!.t, r!],
           [t, cur],
         ]);
         s.r = null;
@@ -136,7 +144,8 @@ export function raceDetector(hb: HappensBefore, store: FindingStore): (e: Access
     const w = s.w;
     if (w !== null && w.t === t && w.c === c) return; // same epoch
     if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, accessOf(p, e));
-    const cur = w !== null && w.t === t ? w.reuse(p, e) : accessOf(p, e);
+    // The write replaces the last one: it takes over its record.
+    const cur = w !== null ? w.reuse(p, e) : accessOf(p, e);
     if (s.shared !== null) {
       for (const r of s.shared.values()) if (r.t !== t && !hb.knows(p, r.t, r.c)) report(r, cur);
       s.shared = null;

@@ -108,3 +108,12 @@ describe('accessChecks: one pass, the same findings as races() and lostUpdates()
     if (r.status === 'error') expect(r.message).toMatch(/^InvariantViolation: .*access-checks: \d+ finding\(s\) in this run/s);
   });
 });
+
+describe('the events the access checkers ask for', () => {
+  it('declare what they read (accesses, messages, process starts and ends), not prints, clocks or block/wake', () => {
+    for (const m of [accessChecks(), races(), lostUpdates()]) {
+      expect(m.events).toEqual(expect.arrayContaining(['spawn', 'thread-start', 'issue', 'done', 'access', 'send', 'recv', 'exit', 'reap']));
+      for (const unread of ['print', 'clock', 'block', 'wake', 'sleep'] as const) expect(m.events).not.toContain(unread);
+    }
+  });
+});

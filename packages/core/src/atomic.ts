@@ -2,10 +2,9 @@ import { show } from './args.js';
 import { misuse } from './errors.js';
 import type { Kernel } from './kernel.js';
 import { Op } from './op.js';
-import { isGeneratorFunction, isGeneratorObject } from './generators.js';
+import { bodyStyle, isGeneratorObject, type GenOf } from './generators.js';
 import type { SimProcess } from './process-state.js';
 
-type GenOf<R> = Generator<Op<unknown>, R, unknown>;
 
 /** `world.atomic`, both forms: the generator one for generator processes, the async one otherwise. */
 export interface AtomicBlock {
@@ -30,7 +29,7 @@ export function atomicBlock(k: Kernel): AtomicBlock {
       throw misuse('INVALID_ARGUMENT', `${API}: body must be a function, got ${show(body)}.`, "pass the block as a function: `await atomic('withdraw', async () => { ... })`.");
     }
     // As withLock: a generator process needs a generator back, whatever the body looks like.
-    if (isGeneratorFunction(body) || p.gen !== null) return atomicGen(k, p, label, body as () => GenOf<R> | R);
+    if (bodyStyle(API, body, p.gen !== null) === 'generator') return atomicGen(k, p, label, body as () => GenOf<R> | R);
     return atomicAsync(k, p, label, body as () => Promise<R> | R);
   }
   return atomic as AtomicBlock;

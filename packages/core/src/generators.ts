@@ -1,6 +1,8 @@
+import { misuse } from './errors.js';
 import type { Op } from './op.js';
 
-type GenOf<R> = Generator<Op<unknown>, R, unknown>;
+/** @internal A generator process's body or helper, returning R. */
+export type GenOf<R> = Generator<Op<unknown>, R, unknown>;
 
 /** %GeneratorPrototype%: every generator object has it two links up its prototype chain. */
 const GENERATOR_PROTOTYPE: unknown = Object.getPrototypeOf(function* () {}.prototype);
@@ -21,4 +23,22 @@ export function isGeneratorObject<R>(v: unknown): v is GenOf<R> {
 /** Whether `f` is a generator function (`function* () {}`). */
 export function isGeneratorFunction(f: unknown): boolean {
   return typeof f === 'function' && Object.getPrototypeOf(f) === GENERATOR_FUNCTION_PROTOTYPE;
+}
+
+/**
+ * @internal How an API that runs a body for the calling process (`withLock`,
+ * `atomic`) must run it: as a generator when the process is a generator (it will
+ * `yield*` the result, whatever the body looks like) or the body is a generator
+ * function; else as an async function. A generator function from an async process
+ * would come back unrun (awaiting a generator object yields it as a value): misuse.
+ */
+export function bodyStyle(api: string, body: unknown, callerIsGenerator: boolean | null): 'generator' | 'async' {
+  if (callerIsGenerator === true) return 'generator';
+  if (!isGeneratorFunction(body)) return 'async';
+  if (callerIsGenerator === null) return 'generator';
+  throw misuse(
+    'INVALID_ARGUMENT',
+    `${api}: body is a generator function, but the calling process is async and cannot run it (awaiting the generator would skip the body).`,
+    'pass an async function (`async () => { ... }`) from an async process, or write the process as a generator function and `yield*` the call.',
+  );
 }

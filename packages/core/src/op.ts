@@ -18,6 +18,22 @@ export interface WaitInfo {
 export interface Footprint {
   readonly loc: string;
   readonly write: boolean;
+  /**
+   * On the write a release makes (to its own location, apart from the lock's): the
+   * location of the lock it hands over. A blocking acquire of that lock cannot pass
+   * the release it waits for; partial-order reduction uses this to pair them.
+   */
+  readonly releases?: string;
+}
+
+/** @internal The location a release of `lockId` writes (and try/timed acquires read). */
+export function releasedLocation(lockId: string): string {
+  return `${lockId}:released`;
+}
+
+/** @internal The footprint of releasing `lockId`. */
+export function releaseFootprint(lockId: string): Footprint {
+  return { loc: releasedLocation(lockId), write: true, releases: lockId };
 }
 
 /** Returned by {@link SimObject.perform} to keep the process parked on the same operation's next phase. */

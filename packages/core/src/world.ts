@@ -221,19 +221,45 @@ export function createWorld(k: Kernel, files?: InitialFiles): World {
 }
 
 /**
- * The world handed to a program. The disk and the network are built on first use:
- * most programs touch neither, and exploration builds a world per execution. The
- * lazy getters live on the prototype on purpose: getters in an object literal are
- * fresh closures that V8 records in the object's hidden class, which keeps every
- * finished run reachable from old space until a full GC (promotion costs doubled
- * the time of short runs).
+ * The world handed to a program. The disk, the network and `atomic` are built on
+ * first use: most programs touch none of them, and exploration builds a world per
+ * execution. They are own enumerable accessors (so `{ ...world }` and
+ * `({ mp, ...rest })` keep them) defined from one shared descriptor map: getters
+ * written in an object literal would be fresh closures that V8 records in the
+ * object's hidden class, keeping every finished run reachable from old space until
+ * a full GC (which doubled the time of short runs).
  */
 class RunWorld implements World {
+  declare readonly fs: FileSystem;
+  declare readonly socket: SocketModule;
+  declare readonly atomic: AtomicBlock;
   readonly #kernel: Kernel;
   readonly #files: InitialFiles | undefined;
   #fs: FileSystem | undefined;
   #socket: SocketModule | undefined;
   #atomic: AtomicBlock | undefined;
+
+  static readonly #lazy: PropertyDescriptorMap = {
+    fs: {
+      enumerable: true,
+      get(this: RunWorld): FileSystem {
+        return (this.#fs ??= new FileSystem(this.#kernel, this.#files));
+      },
+    },
+    socket: {
+      enumerable: true,
+      get(this: RunWorld): SocketModule {
+        const k = this.#kernel;
+        return (this.#socket ??= createSocketModule(k, (api) => k.requireCurrent(api)));
+      },
+    },
+    atomic: {
+      enumerable: true,
+      get(this: RunWorld): AtomicBlock {
+        return (this.#atomic ??= atomicBlock(this.#kernel));
+      },
+    },
+  };
 
   constructor(
     kernel: Kernel,
@@ -246,19 +272,7 @@ class RunWorld implements World {
   ) {
     this.#kernel = kernel;
     this.#files = files;
-  }
-
-  get fs(): FileSystem {
-    return (this.#fs ??= new FileSystem(this.#kernel, this.#files));
-  }
-
-  get socket(): SocketModule {
-    const k = this.#kernel;
-    return (this.#socket ??= createSocketModule(k, (api) => k.requireCurrent(api)));
-  }
-
-  get atomic(): AtomicBlock {
-    return (this.#atomic ??= atomicBlock(this.#kernel));
+    Object.defineProperties(this, RunWorld.#lazy);
   }
 }
 

@@ -815,3 +815,35 @@ describe('a monitor that throws (it must use ctx.fail instead)', () => {
     expect(r.status === 'error' && r.message).toContain('Monitor "thrower" threw in onEnd: Error: end broke');
   });
 });
+
+describe('INVALID_ARGUMENT: a generator body from an async process', () => {
+  const generatorBody = (api: string): string =>
+    msg(
+      `${api}: body is a generator function, but the calling process is async and cannot run it (awaiting the generator would skip the body).`,
+      'pass an async function (`async () => { ... }`) from an async process, or write the process as a generator function and `yield*` the call.',
+    );
+
+  it('withLock and atomic refuse it rather than return the body unrun', async () => {
+    const viaLock = await run(
+      program(async ({ mp, print }) => {
+        const l = mp.Lock();
+        // The mistake under test: the overload for a generator body returns a generator,
+        // which an async process would `await` as a plain value. The call itself throws.
+        l.withLock(function* () {
+          yield* print('never');
+        });
+        await print('not reached');
+      }),
+    );
+    expect(misuseIn(viaLock, 'INVALID_ARGUMENT')).toBe(generatorBody('Lock#1.withLock(body)'));
+    const viaAtomic = await run(
+      program(async ({ atomic, print }) => {
+        atomic('block', function* () {
+          yield* print('never');
+        });
+        await print('not reached');
+      }),
+    );
+    expect(misuseIn(viaAtomic, 'INVALID_ARGUMENT')).toBe(generatorBody('atomic(label, body)'));
+  });
+});

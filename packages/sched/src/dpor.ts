@@ -1,5 +1,5 @@
 import { SimulationError, type Footprint, type Op, type ProcessView, type Strategy } from '@interleave/core';
-import { LockHandovers, NO_SECTIONS, RELEASED, inSection, writes } from './lock-handovers.js';
+import { LockHandovers, NO_SECTIONS, inSection, writes } from './lock-handovers.js';
 import { coveredHere, dependent, insertWakeup, runnableInitial, type Access, type WakeupNode } from './wakeup-tree.js';
 
 /** Which partial-order reduction exhaustive exploration uses. */
@@ -86,14 +86,6 @@ interface Event {
   vc: number[];
 }
 
-/** Counters for the report. */
-export interface ExhaustiveStats {
-  /** Executions abandoned because every runnable process was asleep (already covered). */
-  readonly sleepBlocked: number;
-  /** Alternatives not explored because of the preemption bound. */
-  readonly boundPruned: number;
-}
-
 /**
  * Stateless depth-first exploration with dynamic partial-order reduction
  * (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). Each execution re-runs the
@@ -117,7 +109,7 @@ export class DporSearch {
   private replayed = 0;
   private events: Event[] = [];
   private readonly locIds = new Map<string, number>();
-  /** The lock location of each `<lock>:released` location (see LockHandovers). */
+  /** The lock each release location hands over (`Footprint.releases`; see LockHandovers). */
   private readonly releaseOf = new Map<number, number>();
   private readonly slots = new Map<number, number>();
   private blocked = false;
@@ -405,7 +397,7 @@ export class DporSearch {
     for (const f of fp) {
       const loc = this.locId(f.loc);
       out.push({ loc, write: f.write });
-      if (f.write && f.loc.endsWith(RELEASED) && !this.releaseOf.has(loc)) this.releaseOf.set(loc, this.locId(f.loc.slice(0, -RELEASED.length)));
+      if (f.releases !== undefined && !this.releaseOf.has(loc)) this.releaseOf.set(loc, this.locId(f.releases));
     }
     return out;
   }

@@ -1,6 +1,8 @@
 /**
- * Lock hand-overs for optimal DPOR's race analysis (see LockHandovers). A module of
- * its own: it reads the footprint convention of core's locks, nothing else.
+ * Lock hand-overs for optimal DPOR's race analysis (see LockHandovers). A release
+ * writes a location of its own, apart from the lock's (`Footprint.releases` in core
+ * names the lock it hands over): a blocking acquire cannot pass the release it waits
+ * for, so the two are not a race to reverse.
  */
 import type { Access } from './wakeup-tree.js';
 
@@ -10,13 +12,6 @@ export interface ClockedStep {
   readonly locs: readonly Access[];
   readonly vc: readonly number[];
 }
-
-/**
- * A lock's release writes `<lock>:released`, a location apart from the lock's own
- * (Lock.footprint in core): a blocking acquire cannot pass the release it waits for,
- * so the two are not a race to reverse.
- */
-export const RELEASED = ':released';
 
 /** A critical section: steps of `pid` after `from` (the acquire) up to `to` (the release). */
 export interface Section {

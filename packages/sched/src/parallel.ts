@@ -28,8 +28,9 @@ export interface ParallelOptions {
  * Explore a job on worker threads, one shard per worker, and merge their reports
  * with {@link mergeReports}: run to completion, the result equals `explore(program,
  * options)` in one thread (for `exhaustive()`, with `splitDepth: 2` when there are
- * two or more workers). The job's budget is the whole exploration's for seeded
- * strategies, and each worker's for exhaustive ones.
+ * two or more workers). For seeded strategies the job's `budget.executions` is the
+ * whole exploration's, split between the workers; for exhaustive ones it is each
+ * worker's. `budget.steps` and `budget.timeMs` always apply to each worker.
  *
  * `module` is imported in every worker and in this thread (to check the export, and
  * to re-run the failure, if any, with its trace). Monitors run in the workers: an
@@ -59,7 +60,7 @@ export async function exploreParallel(module: URL | string, exportName: string, 
  * @example
  * ```ts
  * const r = await checkParallel(new URL('./counter.job.ts', import.meta.url), 'hunt', { workers: 4 });
- * if (!r.passed) console.log(r.failure.token);
+ * if (!r.passed) console.log(r.failure?.token);
  * ```
  */
 export async function checkParallel(module: URL | string, exportName: string, options: ParallelOptions): Promise<ExploreReport> {
@@ -100,16 +101,19 @@ async function inWorkers(module: URL | string, exportName: string, options: Para
   const firstFailure = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   new Int32Array(firstFailure)[0] = NO_FAILURE;
   const failures = new Failures();
-  const runs = Array.from({ length: count }, (_, index) => {
-    const task: ShardTask = { api, tsx, entry: ENTRY, module: href, exportName, index, count, stopOnFailure, firstFailure };
-    return new ShardRun(new Worker(BOOT, { eval: true, workerData: task }), index, count, api, (m) => failures.add(index, m, runs));
-  });
+  const runs: ShardRun[] = [];
   let replies: (ReportMessage | null)[];
   try {
+    // Started inside the try: if starting worker k throws, workers 0…k−1 are stopped too.
+    for (let index = 0; index < count; index++) {
+      const task: ShardTask = { api, tsx, entry: ENTRY, module: href, exportName, index, count, stopOnFailure, firstFailure };
+      runs.push(new ShardRun(new Worker(BOOT, { eval: true, workerData: task }), index, count, api, (m) => failures.add(index, m, runs)));
+    }
     replies = await Promise.all(runs.map((r) => r.reply));
   } finally {
-    // On the first error the others are stopped at once; after success this is a no-op.
-    await Promise.all(runs.map((r) => r.worker.terminate()));
+    // On the first error the others are stopped at once (dropped: their exit is no
+    // second error, even for workers no one awaits yet); after success a no-op.
+    await Promise.all(runs.map((r) => r.drop()));
   }
   const merged = failures.merge(replies, api);
   const elapsedMs = performance.now() - started;
@@ -140,6 +144,7 @@ function checkOptions(options: ParallelOptions, href: string, api: string): { wo
 class ShardRun {
   readonly reply: Promise<ReportMessage | null>;
   private dropped = false;
+  private stopped: Promise<unknown> | null = null;
 
   constructor(
     readonly worker: Worker,
@@ -159,10 +164,13 @@ class ShardRun {
     });
   }
 
-  drop(): void {
-    if (this.dropped) return;
-    this.dropped = true;
-    void this.worker.terminate();
+  /** Stop the worker, its exit no error; once, however often asked. */
+  drop(): Promise<unknown> {
+    if (this.stopped === null) {
+      this.dropped = true;
+      this.stopped = this.worker.terminate();
+    }
+    return this.stopped;
   }
 }
 

@@ -151,16 +151,11 @@ function watchFailures(given: ExploreOptions<unknown>, prog: ExploreJob['program
     };
   }
   const strategy = source ?? random();
-  // A view of the strategy with its own `next`; everything else is the strategy's.
-  options.strategy = Object.create(strategy, {
-    next: {
-      value: (i: number) => {
-        if (byExecution && i > Atomics.load(first, 0)) return null;
-        current = i;
-        return strategy.next(i);
-      },
-    },
-  }) as ExplorationStrategy;
+  options.strategy = cutAtFirstFailure(strategy, (i) => {
+    if (byExecution && i > Atomics.load(first, 0)) return false;
+    current = i;
+    return true;
+  });
   return log === undefined ? { options } : { options, log };
 }
 
@@ -179,4 +174,24 @@ function shareOf(options: ExploreOptions<unknown>, index: number, count: number)
 
 function factsOf(f: Failure): FailureFacts {
   return { kind: f.kind, message: f.message, execution: f.execution, token: f.token, seed: f.seed, schedule: f.schedule, preemptions: f.preemptions, steps: f.steps };
+}
+
+/**
+ * The job's strategy with a gate on `next` (no execution past the first failure any
+ * worker found). Every other member is forwarded to the strategy itself — and only
+ * those it has, since the explorer reads their presence (`complete` marks an
+ * exhaustive strategy) — so a strategy that keeps state on `this` keeps it in one place.
+ */
+function cutAtFirstFailure(s: ExplorationStrategy, admit: (index: number) => boolean): ExplorationStrategy {
+  const view: { -readonly [K in keyof ExplorationStrategy]: ExplorationStrategy[K] } = {
+    name: s.name,
+    next: (i) => (admit(i) ? s.next(i) : null),
+  };
+  if (s.finished !== undefined) view.finished = (r) => s.finished!(r);
+  if (s.isArtefact !== undefined) view.isArtefact = (r) => s.isArtefact!(r);
+  if (s.shard !== undefined) view.shard = (index, count) => s.shard!(index, count);
+  if (s.bounded !== undefined) view.bounded = s.bounded;
+  if (s.complete !== undefined) Object.defineProperty(view, 'complete', { enumerable: true, get: () => s.complete });
+  if (s.pruned !== undefined) Object.defineProperty(view, 'pruned', { enumerable: true, get: () => s.pruned });
+  return view;
 }

@@ -89,6 +89,18 @@ describe('exploreParallel errors', () => {
     }
   });
 
+  it('rejects options that are not an object, a tsx flag that is not a boolean, and a bad export name', async () => {
+    const api = 'exploreParallel(module, "survey", options)';
+    expect(await rejectionOf(exploreParallel(jobs, 'survey', null as unknown as { workers: number }), 'INVALID_OPTION')).toBe(
+      `${api}: options must be an object, got null.\n  How to fix: pass e.g. { workers: 2 }.`,
+    );
+    expect(await rejectionOf(exploreParallel(jobs, 'survey', { workers: 1, tsx: 'yes' as unknown as boolean }), 'INVALID_OPTION')).toBe(
+      `${api}: tsx must be a boolean, got string "yes".\n  How to fix: omit it, or pass false when the job and this package are compiled JavaScript.`,
+    );
+    const badName = await rejectionOf(exploreParallel(jobs, 42 as unknown as string, { workers: 1 }), 'INVALID_ARGUMENT');
+    expect(badName).toBe("exploreParallel(module, 42, options): exportName must be the name of the module's job export, got number 42.\n  How to fix: pass e.g. 'survey' for export const survey = job(...).");
+  });
+
   it('rejects a module that is not a URL or an absolute path', async () => {
     const m = await rejectionOf(exploreParallel('./parallel.jobs.ts', 'survey', { workers: 1 }), 'INVALID_ARGUMENT');
     expect(m).toBe(

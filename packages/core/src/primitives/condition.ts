@@ -1,11 +1,10 @@
 import { intArg, timeoutArg } from '../args.js';
 import { PyAssertionError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
+import { NEXT_PHASE, SimObject, releaseFootprint, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 import type { Lock, RLock } from './lock.js';
-
-type GenOf<R> = Generator<Op<unknown>, R, unknown>;
+import type { GenOf } from '../generators.js';
 
 /** Per-waiter state of a wait in progress. */
 interface Waiter {
@@ -93,7 +92,7 @@ export class Condition extends SimObject {
   override footprint(op: Op<unknown>): readonly Footprint[] {
     const cond = { loc: this.id, write: true };
     if (op.name === 'notify' || op.name === 'notifyAll') return [cond];
-    if (op.phase === 0) return [cond, { loc: `${this.lock.id}:released`, write: true }];
+    if (op.phase === 0) return [cond, releaseFootprint(this.lock.id)];
     return [cond, { loc: this.lock.id, write: true }];
   }
 

@@ -1,11 +1,10 @@
 import { boolArg, deadlineOf, timeoutArg } from '../args.js';
 import { PyAssertionError, ValueError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
+import { SimObject, releaseFootprint, releasedLocation, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
-import { isGeneratorFunction, isGeneratorObject } from '../generators.js';
+import { bodyStyle, isGeneratorObject, type GenOf } from '../generators.js';
 
-type GenOf<R> = Generator<Op<unknown>, R, unknown>;
 
 /**
  * What Lock, RLock and Semaphore share: `acquire(block, timeout)`, `release()`,
@@ -53,8 +52,8 @@ export abstract class Acquirable extends SimObject {
   withLock<R>(body: () => GenOf<R> | Promise<R> | R): GenOf<R> | Promise<R> {
     // A generator process needs a generator back (it will `yield*` it), whatever the
     // body looks like: `() => inner()` returning a generator is as good as `function*`.
-    const generatorCaller = this.kernel.current?.gen != null;
-    if (isGeneratorFunction(body) || generatorCaller) return withLockGen(this, body as () => GenOf<R> | R);
+    const caller = this.kernel.current;
+    if (bodyStyle(`${this.id}.withLock(body)`, body, caller === null ? null : caller.gen !== null) === 'generator') return withLockGen(this, body as () => GenOf<R> | R);
     return withLockAsync(this, body as () => Promise<R> | R);
   }
 
@@ -68,15 +67,23 @@ export abstract class Acquirable extends SimObject {
   override footprint(op: Op<unknown>): readonly Footprint[] {
     // A re-entrant acquire or an inner release by the owner changes nothing others see.
     if (this.reentrant(op)) return [];
-    const released = `${this.id}:released`;
-    if (op.name === 'release') return [{ loc: released, write: true }];
+    if (op.name === 'release') return [this.handsOver ? releaseFootprint(this.id) : { loc: releasedLocation(this.id), write: true }];
     if (op.name !== 'acquire') return [{ loc: this.id, write: true }];
     return op.deadline === Infinity
       ? [{ loc: this.id, write: true }]
       : [
           { loc: this.id, write: true },
-          { loc: released, write: false },
+          { loc: releasedLocation(this.id), write: false },
         ];
+  }
+
+  /**
+   * @internal Whether a release hands the object over to the one process that can
+   * take it next (a lock: one holder at a time). A semaphore's count can admit
+   * several holders at once, so its releases are plain writes.
+   */
+  protected get handsOver(): boolean {
+    return true;
   }
 
   /** @internal Whether `op` only changes the owner's recursion depth (RLock). */

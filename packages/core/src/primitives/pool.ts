@@ -4,6 +4,7 @@ import { PyAssertionError, PyTypeError, SimulationError, TimeoutError, ValueErro
 import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, Op, SimObject, type Footprint, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
+import { isGeneratorFunction } from '../generators.js';
 import { Process, simObjectsIn, spawnCostOf } from './process.js';
 
 /**
@@ -1278,12 +1279,7 @@ async function drive(k: Kernel, gen: Body<unknown>): Promise<unknown> {
   }
 }
 
-const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
 const AsyncFunction = Object.getPrototypeOf(async function () {}) as object;
-
-function isGeneratorFunction(f: unknown): boolean {
-  return typeof f === 'function' && Object.getPrototypeOf(f) === GeneratorFunction;
-}
 
 function isAsyncFunction(f: unknown): boolean {
   return typeof f === 'function' && Object.getPrototypeOf(f) === AsyncFunction;

@@ -1,7 +1,7 @@
 import { intArg } from '../args.js';
 import { ValueError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import type { Footprint, Op } from '../op.js';
+import { releasedLocation, type Footprint, type Op } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 import { Acquirable } from './lock.js';
 
@@ -41,12 +41,17 @@ export class Semaphore extends Acquirable {
   /** @internal */ canTake(): boolean {
     return this.value > 0;
   }
+  /** @internal Several processes may hold a semaphore at once: a release is no hand-over. */
+  protected override get handsOver(): boolean {
+    return false;
+  }
+
   /** @internal As for locks; `getValue` reads both the count and the releases. */
   override footprint(op: Op<unknown>): readonly Footprint[] {
     if (op.name !== 'getValue') return super.footprint(op);
     return [
       { loc: this.id, write: false },
-      { loc: `${this.id}:released`, write: false },
+      { loc: releasedLocation(this.id), write: false },
     ];
   }
   /** @internal */ take(p: SimProcess): void {

@@ -6,6 +6,7 @@ import type { SimProcess } from '../process-state.js';
 import { formatPython } from '../python-format.js';
 import { Stdout } from './io.js';
 import { Lock, RLock } from './lock.js';
+import type { GenOf } from '../generators.js';
 
 /*
  * Shared memory, as Python's `multiprocessing.sharedctypes`: `Value`, `Array`,
@@ -26,8 +27,6 @@ import { Lock, RLock } from './lock.js';
  * holds, as in Python. Taking and giving back the lock in the same step leaves the
  * lock's state as it was, so nothing else needs to change.
  */
-
-type GenOf<R> = Generator<Op<unknown>, R, unknown>;
 
 /** Integer typecodes: signed/unsigned char, short, int, long, long long. */
 export type IntTypecode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q';
