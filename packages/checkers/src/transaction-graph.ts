@@ -185,11 +185,11 @@ export class TransactionGraph {
       const e = from[i]!;
       if (i === p.idx || e <= (C[i] ?? 0)) continue;
       const l = this.lanes[i];
-      const src = l === undefined ? null : nodeAt(l.nodes, e);
+      const src = l === undefined ? null : lastAtOrBefore(l.nodes, e);
       if (src === null) continue; // published before the first block: on no cycle
       to ??= this.target(p);
       at ??= b();
-      this.edge(src, to, 'sync', pubAt(l!.pubs, e), at);
+      this.edge(src, to, 'sync', lastAtOrBefore(l!.pubs, e)?.a ?? null, at);
     }
   }
 
@@ -250,27 +250,19 @@ export class TransactionGraph {
   }
 }
 
-/** The last node begun at or before `epoch`: the one whose operation published it. */
-function nodeAt(nodes: readonly TxNode[], epoch: number): TxNode | null {
+/**
+ * The last entry of `list` (sorted by epoch) at or before `epoch`: for nodes, the one
+ * whose operation published it; for publications, the access that made it.
+ */
+function lastAtOrBefore<T extends { readonly epoch: number }>(list: readonly T[], epoch: number): T | null {
   let lo = 0;
-  let hi = nodes.length;
+  let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (nodes[mid]!.epoch <= epoch) lo = mid + 1;
+    if (list[mid]!.epoch <= epoch) lo = mid + 1;
     else hi = mid;
   }
-  return lo === 0 ? null : nodes[lo - 1]!;
-}
-
-function pubAt(pubs: readonly { readonly epoch: number; readonly a: Access }[], epoch: number): Access | null {
-  let lo = 0;
-  let hi = pubs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (pubs[mid]!.epoch <= epoch) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? null : pubs[lo - 1]!.a;
+  return lo === 0 ? null : list[lo - 1]!;
 }
 
 /** Tarjan's strongly connected components of more than one node, iteratively (graphs can be deep). */
