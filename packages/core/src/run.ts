@@ -303,7 +303,8 @@ const LAZY_STREAMS: PropertyDescriptorMap = Object.fromEntries(
       configurable: true,
       get(this: { output: readonly OutputLine[] }): string {
         const text = joinLines(this.output, stream);
-        Object.defineProperty(this, stream, { value: text, enumerable: true });
+        // Cached by becoming a plain property (unless the caller froze the result).
+        if (!Object.isFrozen(this)) Object.defineProperty(this, stream, { value: text, enumerable: true });
         return text;
       },
     },

@@ -26,3 +26,17 @@ describe('print formats values as Python would', () => {
     expect(r.stdout).toBe('<Lock(owner=None)>\n<Lock(owner=MainProcess)> <RLock(None, 0)> <Event#1> [<Queue#1>]\n');
   });
 });
+
+describe('a result joins stdout on first read', () => {
+  it('as a plain enumerable property afterwards, and still when the result was frozen first', async () => {
+    const hello = program(async ({ print }) => {
+      await print('hello');
+    });
+    const r = await run(hello);
+    expect(r.stdout).toBe('hello\n');
+    expect(Object.getOwnPropertyDescriptor(r, 'stdout')).toMatchObject({ value: 'hello\n', enumerable: true });
+    const frozen = Object.freeze(await run(hello));
+    expect(frozen.stdout).toBe('hello\n');
+    expect((JSON.parse(JSON.stringify(frozen)) as { stdout: string }).stdout).toBe('hello\n');
+  });
+});

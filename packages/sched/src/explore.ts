@@ -436,7 +436,7 @@ const LAZY_TRACE_TABLE: PropertyDescriptor = {
   get(this: { result: RunResult }): string {
     const r = this.result;
     const table = r.trace === undefined ? '' : formatTrace(r.trace, r.processes);
-    Object.defineProperty(this, 'traceTable', { value: table, enumerable: true });
+    if (!Object.isFrozen(this)) Object.defineProperty(this, 'traceTable', { value: table, enumerable: true });
     return table;
   },
 };
