@@ -87,7 +87,6 @@ export class Kernel implements ChoiceContext {
   readonly live: SimProcess[] = [];
   main: SimProcess | null = null;
 
-  private readonly observed: boolean;
   /** Someone wants block/wake/sleep events (the trace, or a monitor that did not opt out). */
   private readonly observedBlocking: boolean;
   /** Per event type, whether the trace or a monitor wants it: an event nobody wants is not built. */
@@ -118,7 +117,6 @@ export class Kernel implements ChoiceContext {
 
   constructor(config: KernelConfig) {
     this.config = config;
-    this.observed = config.trace || config.monitors.length > 0;
     this.monitorCtxs = config.monitors.map((m) => ({
       fail: (message: string) => {
         this.violation ??= new InvariantViolation(m.name, message);
@@ -169,7 +167,7 @@ export class Kernel implements ChoiceContext {
     const t = new SimProcess(this.nextTid++, name, true, owner, new Thread(this), owner.identity, body, owner);
     owner.threads.push(t);
     this.admit(t);
-    if (this.observed) {
+    if (this.wants['thread-start']) {
       // In the step of the process that needed it (the owner, or a worker whose exit
       // made the pool start its worker handler): the thread's start is ordered after it.
       const by = this.current ?? owner;
@@ -181,13 +179,13 @@ export class Kernel implements ChoiceContext {
   /** `reader` saw that `child` had exited (its `exitcode` getter): traced, not a step. */
   reaped(child: SimProcess): void {
     const reader = this.current;
-    if (reader === null || this.outcome !== null || !this.observed) return;
+    if (reader === null || this.outcome !== null || !this.wants.reap) return;
     this.emit({ type: 'reap', step: this.step, time: this.now, pid: reader.pid, child: child.pid, exitcode: child.exitcode ?? 0 });
   }
 
   /** `p` entered or left a block its code declares atomic (`world.atomic`): traced, not a step. */
   markAtomic(p: SimProcess, type: 'atomic-begin' | 'atomic-end', label: string): void {
-    if (this.outcome !== null || !this.observed) return;
+    if (this.outcome !== null || !this.wants[type]) return;
     this.emit({ type, step: this.step, time: this.now, pid: p.pid, label });
   }
 
@@ -558,7 +556,7 @@ export class Kernel implements ChoiceContext {
     p.pending = null;
     const i = this.live.indexOf(p);
     if (i >= 0) this.live.splice(i, 1);
-    if (this.observed) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
+    if (this.wants.exit) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
     this.observer?.ended(p);
     for (const t of p.threads) if (!t.done) this.retire(t, 0, 'terminated');
     for (const f of p.finalizers) f();
@@ -586,17 +584,17 @@ export class Kernel implements ChoiceContext {
   /** Record a message entering a channel; returns its run-unique id for the matching receive. */
   send(p: SimProcess, obj: string, value: unknown): number {
     const msg = ++this.messages;
-    if (this.observed) this.emit({ type: 'send', step: this.step, time: this.now, pid: p.pid, obj, msg, value });
+    if (this.wants.send) this.emit({ type: 'send', step: this.step, time: this.now, pid: p.pid, obj, msg, value });
     return msg;
   }
 
   /** Record a message leaving a channel. */
   receive(p: SimProcess, obj: string, msg: number, value: unknown): void {
-    if (this.observed) this.emit({ type: 'recv', step: this.step, time: this.now, pid: p.pid, obj, msg, value });
+    if (this.wants.recv) this.emit({ type: 'recv', step: this.step, time: this.now, pid: p.pid, obj, msg, value });
   }
 
   emitSpawn(parent: SimProcess, child: SimProcess): void {
-    if (this.observed) {
+    if (this.wants.spawn) {
       this.emit({ type: 'spawn', step: this.step, time: this.now, pid: parent.pid, child: child.pid, name: child.name, daemon: child.daemon });
     }
   }
@@ -604,7 +602,7 @@ export class Kernel implements ChoiceContext {
   /** Append a line of output (the effect of a print operation). */
   write(p: SimProcess, stream: 'stdout' | 'stderr', text: string): void {
     this.output.push({ step: this.step, time: this.now, pid: p.pid, name: p.name, stream, text });
-    if (this.observed) this.emit({ type: 'print', step: this.step, time: this.now, pid: p.pid, stream, text });
+    if (this.wants.print) this.emit({ type: 'print', step: this.step, time: this.now, pid: p.pid, stream, text });
   }
 
   /** Nothing can run: jump the clock to the next timer, or end the run. Returns true to continue. */
@@ -628,7 +626,7 @@ export class Kernel implements ChoiceContext {
     }
     const from = this.now;
     this.now = next;
-    if (this.observed) this.emit({ type: 'clock', step: this.step, time: next, pid: 0, from });
+    if (this.wants.clock) this.emit({ type: 'clock', step: this.step, time: next, pid: 0, from });
     return true;
   }
 
