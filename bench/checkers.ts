@@ -33,31 +33,13 @@
  */
 import { program, runSync, type Lock, type Monitor, type Program, type RawValue, type World } from '@interleave/core';
 import { accessChecks, assertions, joinBeforeDrain, lockOrder, lostUpdates, processLeaks, races, starvation } from '@interleave/checkers';
+import { generatorCounter } from './kernel.js';
 
 const PROCS = 4;
 const noopMonitor: Monitor = { name: 'noop', blocking: false, onEvent() {} };
 
 /** The checkers a user attaches to a run without a predicate or a model of their own. */
 const ALL: readonly (() => Monitor)[] = [accessChecks, lockOrder, starvation, processLeaks, joinBeforeDrain, assertions];
-
-function kernelWorkload(rounds: number): Program<number> {
-  return program(function* ({ mp }: World) {
-    const state = { counter: 0 };
-    function* worker(lock: Lock) {
-      for (let i = 0; i < rounds; i++) {
-        yield* lock.acquire();
-        state.counter++;
-        yield* lock.release();
-      }
-    }
-    const lock = mp.Lock();
-    const ps = [];
-    for (let i = 0; i < PROCS; i++) ps.push(mp.Process({ target: worker, args: [lock] }));
-    for (const p of ps) yield* p.start();
-    for (const p of ps) yield* p.join();
-    return state.counter;
-  });
-}
 
 function sharedWorkload(rounds: number): Program<number> {
   return program(function* ({ mp }: World) {
@@ -125,7 +107,7 @@ function compareAll(prog: Program<number>, reps: number): { none: number; all: n
 
 export function benchCheckers(): void {
   for (const [name, prog] of [
-    ['kernel', kernelWorkload(100_000)], // ≈ 800k steps per run
+    ['kernel', generatorCounter(100_000)], // ≈ 800k steps per run
     ['shared', sharedWorkload(50_000)], // ≈ 800k steps per run
   ] as const) {
     compare(prog, 1); // warm-up, both paths

@@ -9,7 +9,8 @@ import { program, runSync, run, type Lock, type Monitor, type Program, type Worl
 const noopMonitor: Monitor = { name: 'noop', onEvent() {} };
 const PROCS = 4;
 
-function generatorCounter(rounds: number, probe?: () => void): Program<number> {
+/** The kernel workload: 4 generator processes looping acquire, bump a counter, release (the checkers bench reuses it). */
+export function generatorCounter(rounds: number, probe?: () => void): Program<number> {
   return program(function* ({ mp }: World) {
     const state = { counter: 0 };
     function* worker(lock: Lock) {
