@@ -47,6 +47,7 @@ export const exits = job(counter(2), () => {
   return {};
 });
 export const setsShard = job(counter(2), () => ({ shard: { index: 0, count: 2 } }));
+export const optionsNotAnObject = job(counter(2), () => 42 as never);
 export const misusesSimulator = job(
   program(function* () {
     yield 5 as never;

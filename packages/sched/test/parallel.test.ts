@@ -143,6 +143,15 @@ describe('exploreParallel errors', () => {
     expect(terminate).toHaveBeenCalledTimes(2);
   });
 
+  it("rejects a job whose options() returns something other than an options object", async () => {
+    const m = await rejectionOf(exploreParallel(jobs, 'optionsNotAnObject', { workers: 1 }), 'INVALID_ARGUMENT');
+    expect(m).toBe(
+      'exploreParallel(module, "optionsNotAnObject", options): the job\'s options() must return an options object, got number 42.\n' +
+        '  How to fix: return e.g. { strategy: random(), property }.\n' +
+        '  (in the worker exploring shard 0 of 1)',
+    );
+  });
+
   it('a worker that exits before reporting fails the exploration', async () => {
     const m = await rejectionOf(exploreParallel(jobs, 'exits', { workers: 1 }), 'WORKER_FAILED');
     expect(m).toBe(
