@@ -1,6 +1,6 @@
 import type { TraceEvent } from '@interleave/core';
-import { ACCESS_EVENTS, FindingStore, accessChecker, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
-import { HappensBefore } from './hb.js';
+import { FindingStore, accessChecker, accessEvents, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
+import { HappensBefore, NO_RUN } from './hb.js';
 import { lostUpdateDetector } from './lost-updates.js';
 import { raceDetector } from './races.js';
 
@@ -22,13 +22,13 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ sources });
+  let hb = new HappensBefore({ sources, issued: NO_RUN });
   let lost = lostUpdateDetector(hb, store);
   let race = raceDetector(hb, store);
   return accessChecker('access-checks', store, failOn, {
-    events: ACCESS_EVENTS,
-    start(): void {
-      hb = new HappensBefore({ sources });
+    events: accessEvents(sources),
+    start(ctx): void {
+      hb = new HappensBefore({ sources, issued: (pid) => ctx.issued(pid) });
       lost = lostUpdateDetector(hb, store);
       race = raceDetector(hb, store);
     },
@@ -40,7 +40,7 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
         if (type === 'done' || type === 'send' || type === 'recv') lost.event(e, type);
         return;
       }
-      const p = hb.proc(e.pid);
+      const p = hb.accessBy(e);
       // Lost updates judge by synchronisation alone, and read the epoch before the
       // race relation's atomic release moves it on.
       lost.access(e, p);

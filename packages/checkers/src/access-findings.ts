@@ -328,9 +328,16 @@ export interface AccessChecker extends Checker {
 
 /**
  * What the happens-before engine, the race checker and the lost-update checker
- * read: declared, so that the kernel builds no print, clock or atomic-block event for them.
+ * read: declared, so that the kernel builds no print, clock or atomic-block event
+ * for them — nor an issue event per step, unless source locations are captured
+ * (where the user's code issued an operation is known only then).
  */
-export const ACCESS_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'thread-start', 'issue', 'done', 'access', 'send', 'recv', 'exit', 'reap'];
+export function accessEvents(sources: boolean): readonly TraceEvent['type'][] {
+  return sources ? WITH_SOURCES : ACCESS_EVENTS;
+}
+
+const ACCESS_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'thread-start', 'done', 'access', 'send', 'recv', 'exit', 'reap'];
+const WITH_SOURCES: readonly TraceEvent['type'][] = [...ACCESS_EVENTS, 'issue'];
 
 /**
  * An access checker over `store`: `start` resets the per-run state, `event`
@@ -340,15 +347,15 @@ export function accessChecker(
   name: string,
   store: FindingStore,
   failOn: FailOn,
-  hooks: { readonly start: () => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void; readonly events?: readonly TraceEvent['type'][] },
+  hooks: { readonly start: (ctx: MonitorContext) => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void; readonly events?: readonly TraceEvent['type'][] },
 ): AccessChecker {
   const checker: AccessChecker = {
     name,
     // Neither checker looks at block/wake/sleep events: without them the kernel does
     // not even build them (the costliest events: a released lock wakes every waiter).
     blocking: false,
-    onStart(): void {
-      hooks.start();
+    onStart(ctx: MonitorContext): void {
+      hooks.start(ctx);
       store.begin();
     },
     onEvent: hooks.event,

@@ -42,9 +42,9 @@ export function atEnd(name: string, make: () => FinalCheck): Monitor {
   let view = new RunView();
   return {
     name,
-    onStart() {
+    onStart(ctx) {
       check = make();
-      view = sharedView();
+      view = sharedView(ctx);
     },
     onEvent(event) {
       view.see(event);

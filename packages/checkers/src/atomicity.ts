@@ -1,4 +1,4 @@
-import type { AccessEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, IssueEvent, TraceEvent } from '@interleave/core';
 import {
   FindingStore,
   accessChecker,
@@ -12,7 +12,7 @@ import {
   type AccessChecker,
   type AccessCheckerOptions,
 } from './access-findings.js';
-import { HappensBefore, type Proc } from './hb.js';
+import { HappensBefore, NO_RUN, type Proc } from './hb.js';
 import { rmwFix } from './lost-updates.js';
 import type { Finding, FindingEvent } from './report.js';
 import { OpenSpans, completes } from './rmw-spans.js';
@@ -75,10 +75,10 @@ export function atomicity(options: AtomicityOptions = {}): AtomicityMonitor {
   const sources = options.sources ?? false;
   const implicit = options.implicit ?? true;
   const store = new FindingStore();
-  let run = new AtomicityRun(sources, implicit, store);
+  let run = new AtomicityRun(sources, implicit, store, NO_RUN);
   return accessChecker('atomicity', store, failOn, {
-    start(): void {
-      run = new AtomicityRun(sources, implicit, store);
+    start(ctx): void {
+      run = new AtomicityRun(sources, implicit, store, (pid) => ctx.issued(pid));
     },
     event(e: TraceEvent): void {
       run.event(e);
@@ -102,9 +102,11 @@ class AtomicityRun {
     sources: boolean,
     private readonly implicit: boolean,
     private readonly store: FindingStore,
+    issued: (pid: number) => IssueEvent | null,
   ) {
     this.hb = new HappensBefore({
       sources,
+      issued,
       onJoin: (p, from) => this.graph?.join(p, from, () => moment(p, this.current!)),
     });
   }
@@ -115,7 +117,7 @@ class AtomicityRun {
     if (g !== null) g.seq++;
     switch (type) {
       case 'access': {
-        const p = this.hb.proc(e.pid);
+        const p = this.hb.accessBy(e);
         const a = accessOf(p, e);
         if (g !== null) {
           g.access(p, e, a);

@@ -66,7 +66,7 @@ export abstract class CheckerBase implements Checker {
 
   onStart(ctx: MonitorContext): void {
     this.log.start(ctx);
-    this.view = sharedView();
+    this.view = sharedView(ctx);
     this.reset();
   }
 

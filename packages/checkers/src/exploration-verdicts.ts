@@ -74,9 +74,9 @@ export function sometimes(name: string, make: () => (event: TraceEvent) => boole
     },
     finding: () => acc.finding(),
     reset: () => acc.reset(),
-    onStart() {
+    onStart(ctx) {
       pred = make();
-      view = sharedView();
+      view = sharedView(ctx);
       hit = null;
     },
     onEvent(e) {
@@ -122,9 +122,9 @@ export function reachable(name: string, make: () => FinalCheck): ExplorationVerd
     },
     finding: () => acc.finding(),
     reset: () => acc.reset(),
-    onStart() {
+    onStart(ctx) {
       check = make();
-      view = sharedView();
+      view = sharedView(ctx);
     },
     onEvent(e) {
       view.see(e);

@@ -68,8 +68,6 @@ export class Proc {
    * count was held all along in between.
    */
   holding = 0;
-  /** The operation issued last: the one its next step performs. */
-  op: IssueEvent | null = null;
   /** Where the user's code issued `op` (only when sources are captured). */
   site: Error | null = null;
   readonly children: Proc[] = [];
@@ -77,13 +75,24 @@ export class Proc {
    * A Condition wait that released its lock and has not re-acquired it yet: the
    * candidate locks (edges) and those it owned, with their RLock depth (bookkeeping).
    */
-  waiting: { readonly locks: readonly Obj[]; readonly owned: readonly (readonly [Obj, number])[] } | null = null;
+  waiting: { readonly cond: string; readonly locks: readonly Obj[]; readonly owned: readonly (readonly [Obj, number])[] } | null = null;
 
-  constructor(pid: number, idx: number, name: string, clock: VC) {
+  constructor(
+    pid: number,
+    idx: number,
+    name: string,
+    clock: VC,
+    private readonly issued: (pid: number) => IssueEvent | null,
+  ) {
     this.pid = pid;
     this.idx = idx;
     this.name = name;
     this.clock = clock;
+  }
+
+  /** The operation it issued last: the one it performs now, or waits to perform (the kernel keeps it). */
+  get op(): IssueEvent | null {
+    return this.issued(this.pid);
   }
 }
 
@@ -201,10 +210,18 @@ function without(held: readonly string[], lock: string): readonly string[] {
   return held.length === 1 && held[0] === lock ? EMPTY : held.filter((l) => l !== lock);
 }
 
+/** `EngineOptions.issued` of an engine that follows no run yet. */
+export const NO_RUN = (): null => null;
+
 /** Options of the engine. */
 export interface EngineOptions {
-  /** Capture `new Error()` at every issue, for source locations in reports. */
+  /**
+   * Capture `new Error()` at every issue, for source locations in reports: the
+   * monitor must then ask for issue events, which the engine needs for nothing else.
+   */
   readonly sources: boolean;
+  /** The run's `MonitorContext.issued`: the operation an access belongs to. */
+  readonly issued: (pid: number) => IssueEvent | null;
   /**
    * Told before the engine joins a clock into a process's synchronisation clock (an
    * acquire, a message, a join): the atomicity checker turns what is new in it into
@@ -245,6 +262,13 @@ export class HappensBefore {
     return p ?? this.admit(pid, pid === MAIN_PID ? 'MainProcess' : pid >= THREAD_BASE ? `Thread-${pid}` : `pid ${pid}`, null);
   }
 
+  /** The process making access `e`, with the locks it holds up to date for a record of it. */
+  accessBy(e: AccessEvent): Proc {
+    const p = this.proc(e.pid);
+    if (p.waiting !== null) this.unwait(p);
+    return p;
+  }
+
   /** Whether `id` is a queue (Queue, JoinableQueue, SimpleQueue, Manager Queue). */
   isQueue(id: string): boolean {
     return this.obj(id).kind === Kind.Queue;
@@ -255,7 +279,7 @@ export class HappensBefore {
     const clock: VC = parent === null ? [] : parent.clock.slice();
     while (clock.length <= idx) clock.push(0);
     clock[idx] = 1;
-    const p = new Proc(pid, idx, name, clock);
+    const p = new Proc(pid, idx, name, clock, this.opts.issued);
     if (parent?.atomic != null) p.atomic = parent.atomic.slice();
     if (pid < THREAD_BASE) {
       while (this.byPid.length < pid - MAIN_PID) this.byPid.push(undefined);
@@ -332,15 +356,10 @@ export class HappensBefore {
       case 'block':
       case 'wake':
         return;
-      case 'issue': {
-        const p = this.proc(e.pid);
-        p.op = e as IssueEvent;
-        if (this.opts.sources) p.site = captureSite();
-        // A Condition wait that returned at its first step (waitFor's predicate held,
-        // or it timed out) never released its lock: take the bookkeeping back.
-        if (p.waiting !== null) this.unwait(p);
+      case 'issue':
+        // Asked for only to capture where the user's code issued each operation.
+        if (this.opts.sources) this.proc(e.pid).site = captureSite();
         return;
-      }
       case 'done':
         this.done(e as DoneEvent);
         return;
@@ -481,6 +500,10 @@ export class HappensBefore {
         return;
     }
     const p = this.proc(e.pid);
+    // A Condition wait that returned at its first step (waitFor's predicate held, or
+    // it timed out) never released its lock: whatever it does next other than the
+    // wait's second step says so — take the bookkeeping back.
+    if (p.waiting !== null && !(e.phase > 0 && e.obj === p.waiting.cond)) this.unwait(p);
     const o = this.obj(e.obj);
     switch (o.kind) {
       case Kind.Lock:
@@ -581,7 +604,7 @@ export class HappensBefore {
       const locks = this.candidates(cond, p);
       // undefined: it went to sleep, releasing the lock (or waitFor's predicate gave
       // undefined as it timed out: the next issue event takes that back).
-      if (e.value === undefined) this.sleep(p, locks);
+      if (e.value === undefined) this.sleep(p, cond.id, locks);
       return;
     }
     // Woken (or timed out): the lock is back, released by whoever had it.
@@ -589,15 +612,15 @@ export class HappensBefore {
     if (w === null) return;
     for (const lock of w.locks) this.acquire(p, lock);
     this.unwait(p);
-    if (e.value === undefined && e.outcome === 'ok') this.sleep(p, w.locks); // waitFor sleeps again
+    if (e.value === undefined && e.outcome === 'ok') this.sleep(p, cond.id, w.locks); // waitFor sleeps again
   }
 
   /**
    * The wait's first step released the lock. If the wait in fact returned at once
-   * (its next event is an issue, not its second step), `unwait` takes the
+   * (the next step of its process is not the wait's second), `unwait` takes the
    * bookkeeping back; the release edge stays, which can only hide a race.
    */
-  private sleep(p: Proc, locks: readonly Obj[]): void {
+  private sleep(p: Proc, cond: string, locks: readonly Obj[]): void {
     const owned: (readonly [Obj, number])[] = [];
     for (const lock of locks) {
       this.release(p, lock);
@@ -607,7 +630,7 @@ export class HappensBefore {
         this.gave(lock);
       }
     }
-    p.waiting = { locks, owned };
+    p.waiting = { cond, locks, owned };
   }
 
   /** The locks a wait released are held again (it re-acquired them, or never slept). */

@@ -7,7 +7,7 @@
  * one (round-robin, which never skips a runnable process forever on its own), a
  * starved process points at the program, e.g. at Python locks being unfair.
  */
-import type { MonitorContext, RunResult, TraceEvent } from '@interleave/core';
+import type { MonitorContext, ProcessView, RunResult, TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { Finding, FindingEvent } from './report.js';
 import { PidTable, THREAD_PID_BASE, VIEW_EVENTS, opName } from './run-view.js';
@@ -248,8 +248,8 @@ class StarvationChecker extends CheckerBase {
       const enabled = ctx.enabled();
       if (enabled.length > 1) {
         for (let i = 0; i < enabled.length; i++) {
-          const pid = enabled[i]!.pid;
-          if (pid !== e.pid) this.passOver(pid, e.pid, e.step);
+          const p = enabled[i]!;
+          if (p.pid !== e.pid) this.passOver(p, e.pid, e.step);
         }
       }
     } else if (e.type !== 'exit') return;
@@ -258,14 +258,12 @@ class StarvationChecker extends CheckerBase {
     if (w !== undefined) w.active = false;
   }
 
-  private passOver(pid: number, chosen: number, step: number): void {
+  private passOver(p: ProcessView, chosen: number, step: number): void {
+    const pid = p.pid;
     let w = this.waits.get(pid);
     if (w === undefined) this.waits.set(pid, (w = new Wait()));
-    if (!w.active) {
-      const issued = this.view.proc(pid).issued;
-      if (issued === null) w.begin(this.view.step, this.view.time);
-      else w.begin(issued.step, issued.time);
-    }
+    // The wait began when it issued the operation it is still waiting to perform.
+    if (!w.active) w.begin(p.issuedStep, p.issuedTime);
     w.pass(step, chosen);
     if (w.passed >= this.limit && !w.reported) {
       w.reported = true;
@@ -276,7 +274,7 @@ class StarvationChecker extends CheckerBase {
   private report(pid: number, w: Wait, step: number): Finding {
     const view = this.view;
     const p = view.proc(pid);
-    const pending = p.issued;
+    const pending = view.issued(pid);
     const op = pending === null ? 'its first step' : opName(pending.obj, pending.op);
     const runners = w.ranking();
     const acquire = pending !== null && pending.op === 'acquire';

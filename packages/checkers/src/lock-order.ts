@@ -9,7 +9,7 @@
  * schedule needs to make it happen; {@link confirmLockOrder} runs that search with
  * an explorer passed in (this package does not depend on @interleave/sched).
  */
-import { createRng, type Monitor, type MonitorContext, type Program, type RunOptions, type RunResult, type Strategy, type TraceEvent } from '@interleave/core';
+import { createRng, type IssueEvent, type Monitor, type MonitorContext, type Program, type RunOptions, type RunResult, type Strategy, type TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import { deadlockReport } from './deadlock.js';
 import type { Finding, FindingEvent } from './report.js';
@@ -148,19 +148,6 @@ class LockOrderChecker extends CheckerBase {
         this.vcs.set(ev.pid, next);
         break;
       }
-      case 'issue': {
-        // A blocking, untimed acquire is a request that can wait forever: an edge
-        // from every lock held. Try-acquires and timed ones cannot deadlock.
-        if (ev.op !== 'acquire' || ev.args.length > 0 || !this.lock(ev.obj).isLock) break;
-        const mine = this.heldBy(ev.pid);
-        if (mine.length === 0 || indexOf(mine, ev.obj) >= 0) break; // re-entrant (RLock) or self-deadlock: not an ordering
-        const clock = this.vcOf(ev.pid).get(ev.pid) ?? 1;
-        for (let i = 0; i < mine.length; i++) {
-          const h = mine[i]!;
-          this.addEdge({ from: h.lock, to: ev.obj, pid: ev.pid, first: h, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
-        }
-        break;
-      }
       case 'done': {
         const op = ev.op;
         if (op === 'acquire' || op === 'release') {
@@ -170,6 +157,7 @@ class LockOrderChecker extends CheckerBase {
           if (op === 'acquire') {
             if (ev.value !== true) break;
             const mine = this.heldBy(ev.pid);
+            if (mine.length > 0) this.requested(ev.pid, obj);
             const i = indexOf(mine, obj);
             if (i >= 0) mine[i]!.depth++;
             else mine.push({ lock: obj, depth: 1, step: ev.step, time: ev.time, vc: this.vcOf(ev.pid) });
@@ -197,27 +185,66 @@ class LockOrderChecker extends CheckerBase {
         }
         break;
       }
-      case 'exit':
+      case 'exit': {
+        // Killed while it waited for a lock: the request counts all the same.
+        const waiting = ev.reason === 'terminated' ? this.waitingFor(ev.pid) : null;
+        if (waiting !== null) this.requested(waiting.pid, waiting.obj);
         this.held.set(ev.pid, []);
         break;
+      }
       default:
         break;
     }
   }
 
   override onEnd(ctx: MonitorContext): void {
+    // Requests that never took effect (the run deadlocked on them, or ended first), in the order they were made.
+    const waiting = this.view
+      .processes()
+      .filter((p) => p.live)
+      .map((p) => this.waitingFor(p.pid))
+      .filter((op): op is IssueEvent => op !== null)
+      .sort((a, b) => a.step - b.step || a.pid - b.pid);
+    for (const op of waiting) this.requested(op.pid, op.obj);
     // This run deadlocked on a cycle when every process of it is still waiting for
     // its second lock: upgrade that report (without failing the run: the deadlock
     // status says it already).
     const enabled = ctx.enabled();
     for (const [key, cyc] of this.found) {
       const stuck = cyc.every((e) => {
-        const p = this.view.proc(e.pid);
-        return p.live && !isEnabled(enabled, e.pid) && p.issued?.obj === e.to && p.issued.op === 'acquire';
+        const issued = this.view.issued(e.pid);
+        return this.view.proc(e.pid).live && !isEnabled(enabled, e.pid) && issued?.obj === e.to && issued.op === 'acquire';
       });
       if (stuck) this.log.replace(lockOrderFinding(cyc, this.view, 'confirmed', key));
     }
     super.onEnd(ctx);
+  }
+
+  /**
+   * `pid` asked for `obj` (its latest operation, an acquire) while holding locks: a
+   * blocking, untimed acquire is a request that can wait forever, an edge from every
+   * lock held. Try-acquires and timed ones cannot deadlock. Judged when the acquire
+   * took effect, or at the end of the run for one that never did: the locks held
+   * are the same as when it was asked for, since the process did nothing in between.
+   */
+  private requested(pid: number, obj: string): void {
+    const ev = this.view.issued(pid);
+    if (ev === null || ev.args.length > 0 || !this.lock(obj).isLock) return;
+    const mine = this.heldBy(pid);
+    if (mine.length === 0 || indexOf(mine, obj) >= 0) return; // re-entrant (RLock) or self-deadlock: not an ordering
+    const clock = this.vcOf(pid).get(pid) ?? 1;
+    for (let i = 0; i < mine.length; i++) {
+      const h = mine[i]!;
+      this.addEdge({ from: h.lock, to: obj, pid, first: h, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
+    }
+  }
+
+  /** `pid`'s acquire that has not taken effect (issued after its last completed step), if any. */
+  private waitingFor(pid: number): IssueEvent | null {
+    const op = this.view.issued(pid);
+    if (op === null || op.op !== 'acquire') return null;
+    const last = this.view.proc(pid).completed;
+    return last === null || last.step <= op.step ? op : null;
   }
 
   private lock(obj: string): LockInfo {

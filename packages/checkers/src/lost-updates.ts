@@ -1,6 +1,6 @@
 import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
 import {
-  ACCESS_EVENTS,
+  accessEvents,
   FindingStore,
   accessOf,
   codeOf,
@@ -14,7 +14,7 @@ import {
   accessChecker,
   type AccessChecker,
 } from './access-findings.js';
-import { HappensBefore, type Proc } from './hb.js';
+import { HappensBefore, NO_RUN, type Proc } from './hb.js';
 import type { Finding, FindingStatus } from './report.js';
 import { OpenSpans, completes, setAt } from './rmw-spans.js';
 
@@ -110,18 +110,18 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ sources });
+  let hb = new HappensBefore({ sources, issued: NO_RUN });
   let detector = lostUpdateDetector(hb, store);
   return accessChecker('lost-updates', store, failOn, {
-    events: ACCESS_EVENTS,
-    start(): void {
-      hb = new HappensBefore({ sources });
+    events: accessEvents(sources),
+    start(ctx): void {
+      hb = new HappensBefore({ sources, issued: (pid) => ctx.issued(pid) });
       detector = lostUpdateDetector(hb, store);
     },
     event(e: TraceEvent): void {
       const type = e.type;
       if (type === 'access') {
-        detector.access(e, hb.proc(e.pid));
+        detector.access(e, hb.accessBy(e));
         return;
       }
       hb.event(e, type);

@@ -67,11 +67,12 @@ class LeakChecker extends CheckerBase {
     view.see(e);
     switch (e.type) {
       case 'exit':
-        if (e.reason !== 'terminated') this.parentEnded(e.pid);
-        else {
-          const c = view.proc(e.pid);
+        if (e.reason !== 'terminated') {
+          if (!this.waitedAtExit(e.pid)) this.parentEnded(e.pid, e.step, e.time);
+        } else {
+          const op = view.issued(e.pid);
           // The kernel's latest decision still says whether it could have run.
-          this.killedIn.set(e.pid, { op: c.issued === null ? null : opName(c.issued.obj, c.issued.op), blocked: !isEnabled(ctx.enabled(), e.pid) });
+          this.killedIn.set(e.pid, { op: op === null ? null : opName(op.obj, op.op), blocked: !isEnabled(ctx.enabled(), e.pid) });
         }
         break;
       case 'done':
@@ -80,26 +81,42 @@ class LeakChecker extends CheckerBase {
           if (c !== undefined) this.byCall.add(c);
         }
         break;
-      case 'issue':
-        // Its code ended with children still running: it waits for them at exit.
-        if (e.op === 'exit') this.parentEnded(e.pid);
-        break;
       default:
         break;
     }
   }
 
-  private parentEnded(pid: number): void {
+  override onEnd(ctx: MonitorContext): void {
+    // Still waiting at exit for its children when the run ended (they deadlocked, or the step budget ran out).
+    for (const p of this.view.processes()) if (p.live) this.waitedAtExit(p.pid);
+    super.onEnd(ctx);
+  }
+
+  /**
+   * Whether `pid`'s code ended while its children still ran, so that it waited for
+   * them at exit (its latest operation is `exit`, issued the step its code ended):
+   * judged from that step.
+   */
+  private waitedAtExit(pid: number): boolean {
+    const issued = this.view.issued(pid);
+    if (issued === null || issued.op !== 'exit') return false;
+    this.parentEnded(pid, issued.step, issued.time);
+    return true;
+  }
+
+  /** `pid`'s code ended at `step`: what did it leave behind? */
+  private parentEnded(pid: number, step: number, time: number): void {
     const { view, ended, byCall, killedIn } = this;
     if (ended.has(pid) || pid >= THREAD_PID_BASE) return;
     ended.add(pid);
     const p = view.proc(pid);
     const unjoined = p.children.map((c) => view.proc(c)).filter((c) => !c.daemon && !c.joined);
+    // Its code's end terminated its daemonic children in that same step.
     const killed = p.children
       .map((c) => view.proc(c))
-      .filter((c) => c.daemon && c.exited?.reason === 'terminated' && c.exited.step === view.step && !byCall.has(c.pid) && killedIn.has(c.pid));
+      .filter((c) => c.daemon && c.exited?.reason === 'terminated' && c.exited.step === step && !byCall.has(c.pid) && killedIn.has(c.pid));
     if (unjoined.length === 0 && killed.length === 0) return;
-    const events: FindingEvent[] = [view.at(pid, 'end of its code', unjoined.length > 0 ? `never joined ${unjoined.map((c) => c.name).join(', ')}` : undefined)];
+    const events: FindingEvent[] = [view.at(pid, 'end of its code', unjoined.length > 0 ? `never joined ${unjoined.map((c) => c.name).join(', ')}` : undefined, step, time)];
     const killedText = killed.map((c) => {
       const k = killedIn.get(c.pid)!;
       const where = k.op === null ? 'before its first step' : `${k.blocked ? 'blocked in' : 'about to run'} ${k.op}`;

@@ -1,6 +1,6 @@
 import type { AccessEvent, TraceEvent } from '@interleave/core';
 import {
-  ACCESS_EVENTS,
+  accessEvents,
   FindingStore,
   accessOf,
   codeOf,
@@ -14,7 +14,7 @@ import {
   accessChecker,
   type AccessChecker,
 } from './access-findings.js';
-import { HappensBefore, type Proc } from './hb.js';
+import { HappensBefore, NO_RUN, type Proc } from './hb.js';
 import type { Finding } from './report.js';
 
 /** Options of {@link races}. */
@@ -66,12 +66,12 @@ export function races(options: RaceOptions = {}): RaceMonitor {
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ sources });
+  let hb = new HappensBefore({ sources, issued: NO_RUN });
   let detector = raceDetector(hb, store);
   return accessChecker('races', store, failOn, {
-    events: ACCESS_EVENTS,
-    start(): void {
-      hb = new HappensBefore({ sources });
+    events: accessEvents(sources),
+    start(ctx): void {
+      hb = new HappensBefore({ sources, issued: (pid) => ctx.issued(pid) });
       detector = raceDetector(hb, store);
     },
     event(e: TraceEvent): void {
@@ -80,7 +80,7 @@ export function races(options: RaceOptions = {}): RaceMonitor {
         hb.event(e, type);
         return;
       }
-      const p = hb.proc(e.pid);
+      const p = hb.accessBy(e);
       hb.beforeAccess(e, p);
       if (!e.atomic) detector(e, p);
       hb.afterAccess(e, p);

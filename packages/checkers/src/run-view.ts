@@ -7,7 +7,7 @@
  * kernel says it (`MonitorContext.enabled()`) without block and wake events, the
  * costliest ones.
  */
-import type { DoneEvent, IssueEvent, TraceEvent } from '@interleave/core';
+import type { DoneEvent, IssueEvent, MonitorContext, TraceEvent } from '@interleave/core';
 import type { FindingEvent } from './report.js';
 
 /** The main process's pid (core's PID_BASE). */
@@ -18,10 +18,12 @@ export const THREAD_PID_BASE = 100_000;
 /**
  * The event types a {@link RunView} follows. A checker feeds the view the ones it
  * declares (`Monitor.events`), and reads only what those keep current: names and
- * children come from `spawn`, the pending operation from `issue`, the last
- * completed one, handles and joins from `done`, exits from `exit`.
+ * children come from `spawn`, the last completed operation, handles and joins
+ * from `done`, exits from `exit`. The pending operation is the kernel's to tell
+ * ({@link RunView.issued}): an issue event at every step would cost more than all
+ * the rest.
  */
-export const VIEW_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'issue', 'done', 'exit'];
+export const VIEW_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'done', 'exit'];
 
 /**
  * @internal Per-pid slots in arrays rather than a Map: pids are dense from
@@ -57,8 +59,6 @@ export class ProcInfo {
   /** Its Process handle's id (`Process-1`), once its `start()` completed. */
   handle: string | null = null;
   live = true;
-  /** The operation it issued last (it stays after the operation completes, until the next); null before its first. */
-  issued: IssueEvent | null = null;
   /** The operation it completed last: null before its first. */
   completed: DoneEvent | null = null;
   exited: { readonly step: number; readonly time: number; readonly reason: 'returned' | 'raised' | 'terminated'; readonly exitcode: number } | null = null;
@@ -80,12 +80,15 @@ export class ProcInfo {
  */
 export class RunView {
   private last: TraceEvent | null = null;
+  /** The run's kernel, for pending operations; null for a view that follows no run. */
+  private ctx: MonitorContext | null = null;
   private readonly procs = new PidTable<ProcInfo>();
   private readonly all: ProcInfo[] = [];
   private readonly byHandle = new Map<string, number>();
   private readonly lastSpawn = new Map<number, number>();
 
-  constructor() {
+  constructor(ctx?: MonitorContext) {
+    this.ctx = ctx ?? null;
     this.add(MAIN_PID, 'MainProcess', false).handle = 'MainProcess';
     this.byHandle.set('MainProcess', MAIN_PID);
   }
@@ -116,9 +119,19 @@ export class RunView {
     return p === undefined ? `pid ${pid}` : `${p.name} (pid ${pid})`;
   }
 
+  /** The operation `pid` issued last (it stays after the operation completes, until the next); null before its first. */
+  issued(pid: number): IssueEvent | null {
+    return this.ctx === null ? null : this.ctx.issued(pid);
+  }
+
   /** The pid of the child whose handle has this id (`Process-1`), if started. */
   pidOfHandle(handle: string): number | undefined {
     return this.byHandle.get(handle);
+  }
+
+  /** Every process and thread seen, in order of appearance. */
+  processes(): readonly ProcInfo[] {
+    return this.all;
   }
 
   /** Whether the main process's code ran to the end and every process exited: the run ended `ok`. */
@@ -143,9 +156,6 @@ export class RunView {
         this.lastSpawn.set(e.pid, e.child);
         break;
       }
-      case 'issue':
-        this.proc(e.pid).issued = e;
-        break;
       case 'done': {
         this.proc(e.pid).completed = e;
         if (e.outcome !== 'ok') break;
@@ -186,12 +196,12 @@ let latest: RunView | null = null;
 
 /**
  * The view to follow the run about to start, shared with the other checkers of
- * that run: call it from `onStart`. Every monitor of a run starts before the run's
+ * that run: call it from `onStart` with the monitor's context. Every monitor of a run starts before the run's
  * first event, and runs never overlap (core refuses a second one while one is in
  * progress), so a view that has not applied an event yet belongs to this run.
  */
-export function sharedView(): RunView {
-  if (latest === null || latest.started) latest = new RunView();
+export function sharedView(ctx: MonitorContext): RunView {
+  if (latest === null || latest.started) latest = new RunView(ctx);
   return latest;
 }
 

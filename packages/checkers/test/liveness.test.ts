@@ -73,8 +73,9 @@ describe('stepLimitReport: a busy-wait', () => {
     const r = await run(spin, { strategy: roundRobinStrategy(), maxSteps: 300, monitors: [starved] });
     expect(r.status).toBe('step-limit');
     expect(starved.findings).toHaveLength(1);
+    // Its wait began in step 2, which started it (as a pending operation's wait begins in the step that issued it).
     expect(starved.findings[0]!.message).toBe(
-      'Process-1 (pid 1001) starved before its first step: runnable at 100 steps since step 3 (up to 100 in a row), never chosen; MainProcess (pid 1000) ran instead',
+      'Process-1 (pid 1001) starved before its first step: runnable at 100 steps since step 2 (up to 100 in a row), never chosen; MainProcess (pid 1000) ran instead',
     );
   });
 });

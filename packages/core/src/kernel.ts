@@ -10,7 +10,7 @@ import { createRng, subSeed, type Rng } from './rng.js';
 import { PID_BASE, Schedule, THREAD_BASE } from './schedule.js';
 import { Thread } from './primitives/thread.js';
 import type { ChoiceContext, StepObserver, Strategy } from './strategy.js';
-import type { TraceEvent } from './trace.js';
+import type { IssueEvent, TraceEvent } from './trace.js';
 
 /** One line of captured output. */
 export interface OutputLine {
@@ -122,6 +122,7 @@ export class Kernel implements ChoiceContext {
         this.violation ??= new InvariantViolation(m.name, message);
       },
       enabled: () => this.chosenFrom,
+      issued: (pid: number) => this.issueEventOf(pid),
     }));
     const listeners = listenersOf(config.monitors, this.monitorCtxs, config.trace);
     const wants = wantsOf(listeners, config.trace);
@@ -249,6 +250,9 @@ export class Kernel implements ChoiceContext {
     while (i > 0 && this.live[i - 1]!.pid > p.pid) i--;
     this.live.splice(i, 0, p);
     p.pending = new Op(p.handle, 'begin', [], Infinity, p);
+    // Not issued (no issue event, `lastOp` stays null), but waiting to run from now.
+    p.issuedStep = this.step;
+    p.issuedTime = this.now;
   }
 
   /**
@@ -273,11 +277,35 @@ export class Kernel implements ChoiceContext {
           'the @typescript-eslint/no-floating-promises lint rule catches this at edit time.',
       );
     }
-    p.pending = op;
-    if (this.wants.issue) {
-      this.deliver(this.listeners.issue, { type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: op.obj.id, op: op.name, args: op.args });
-    }
+    this.issued(p, op);
     return p;
+  }
+
+  /**
+   * `op` is `p`'s next operation. Its issue event is built now only if the trace or a
+   * monitor listens for issue events; a monitor that needs one now and then asks
+   * {@link MonitorContext.issued}, which builds it from what is kept here.
+   */
+  private issued(p: SimProcess, op: Op<unknown>): void {
+    p.pending = op;
+    p.lastOp = op;
+    p.issuedStep = this.step;
+    p.issuedTime = this.now;
+    if (this.wants.issue) {
+      const e: IssueEvent = { type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: op.obj.id, op: op.name, args: op.args };
+      p.issueEvent = e;
+      this.deliver(this.listeners.issue, e);
+    } else {
+      p.issueEvent = null;
+    }
+  }
+
+  /** MonitorContext.issued: the issue event of `pid`'s latest operation, the one traced if it was. */
+  private issueEventOf(pid: number): IssueEvent | null {
+    const p = this.byPid.get(pid);
+    const op = p?.lastOp;
+    if (p === undefined || op == null) return null;
+    return (p.issueEvent ??= { type: 'issue', step: p.issuedStep, time: p.issuedTime, pid, obj: op.obj.id, op: op.name, args: op.args });
   }
 
   /** Called when an async process awaits its pending operation: it has stopped running. */
@@ -530,9 +558,8 @@ export class Kernel implements ChoiceContext {
     // As Python's exit handler does: terminate daemonic children, then wait for the rest.
     for (const c of p.children) if (!c.done && c.daemon) this.kill(c);
     if (!p.mayExit()) {
-      p.pending = new Op(p.handle, 'exit', [], Infinity, p);
       // Issued like any operation: a monitor sees the code end without asking for block events.
-      if (this.wants.issue) this.emit({ type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: p.handle.id, op: 'exit', args: [] });
+      this.issued(p, new Op(p.handle, 'exit', [], Infinity, p));
     } else {
       this.finalizeExit(p);
     }

@@ -2,7 +2,7 @@ import { show } from './args.js';
 import { misuse } from './errors.js';
 import type { ProcessView } from './process-state.js';
 import type { RunResult } from './run.js';
-import type { TraceEvent } from './trace.js';
+import type { IssueEvent, TraceEvent } from './trace.js';
 
 /** Handed to a monitor when a run starts. */
 export interface MonitorContext {
@@ -27,6 +27,23 @@ export interface MonitorContext {
    * ```
    */
   enabled(): readonly ProcessView[];
+  /**
+   * The `issue` event of the latest operation process `pid` issued — its pending one,
+   * or while it runs the one it just completed — or null before its first (or for a
+   * pid this run does not know). Built when asked (the same object each time, and the
+   * same the trace holds), so a monitor that needs a process's operation only now
+   * and then — for a report, at the end of a run — need not take an issue event at
+   * every step. Where a wait begins is cheaper still: `ProcessView.issuedStep`.
+   *
+   * @example
+   * ```ts
+   * onEnd(ctx) {
+   *   const op = ctx.issued(1001);
+   *   if (op !== null) report(`Process-1 was last in ${op.obj}.${op.op}()`);
+   * }
+   * ```
+   */
+  issued(pid: number): IssueEvent | null;
 }
 
 /**

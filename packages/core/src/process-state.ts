@@ -1,6 +1,7 @@
 import type { Op } from './op.js';
 import type { Rng } from './rng.js';
 import type { SimObject } from './op.js';
+import type { IssueEvent } from './trace.js';
 
 /** A process as strategies and monitors see it: read-only. */
 export interface ProcessView {
@@ -11,6 +12,13 @@ export interface ProcessView {
   /** Id of its handle (`Process-1`, `MainProcess`): the location its own steps write. */
   readonly handleId: string;
   readonly done: boolean;
+  /**
+   * The step at which it issued its latest operation (`pending`, or while it runs the
+   * one it just completed): where a wait for that operation begins. 0 before its first.
+   */
+  readonly issuedStep: number;
+  /** The virtual time at which it issued its latest operation. */
+  readonly issuedTime: number;
 }
 
 /** The kernel's record of one live or finished process. */
@@ -45,6 +53,12 @@ export class SimProcess implements ProcessView {
   exitStatus = 0;
   error: unknown = undefined;
   pending: Op<unknown> | null = null;
+  /** Its latest operation, kept after it completes (MonitorContext.issued). */
+  lastOp: Op<unknown> | null = null;
+  issuedStep = 0;
+  issuedTime = 0;
+  /** `lastOp` as an issue event, once built (by the trace, or for a monitor that asked). */
+  issueEvent: IssueEvent | null = null;
   gen: Generator<unknown, unknown, unknown> | null = null;
   resolve: ((v: unknown) => unknown) | null = null;
   reject: ((e: unknown) => unknown) | null = null;

@@ -140,6 +140,63 @@ describe('MonitorContext.enabled()', () => {
   });
 });
 
+describe('MonitorContext.issued() and ProcessView.issuedStep', () => {
+  it('at each event, give the issue event each process issued last — the very object the trace holds, or an equal one built on request', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(contended, mixed), fc.boolean(), (seed, prog, traced) => {
+        const last = new Map<number, TraceEvent>();
+        const mismatches: string[] = [];
+        const asked = new Map<number, TraceEvent | null>();
+        const checker: Monitor = {
+          name: 'issued',
+          // Untraced, this monitor takes no issue event: the kernel builds one only when asked.
+          events: ['spawn', 'done', 'exit'],
+          onEvent(e, ctx) {
+            if (e.type === 'issue') last.set(e.pid, e);
+            for (const pid of [1000, 1001, 1002, 1003, 1004]) {
+              const got = ctx.issued(pid);
+              if (traced && got !== (last.get(pid) ?? null)) mismatches.push(`step ${e.step}, pid ${pid}: not the traced event`);
+              // The same object until the process issues its next operation.
+              const before = asked.get(pid);
+              if (got !== null && before != null && before.step === got.step && before.time === got.time && before !== got) mismatches.push(`step ${e.step}, pid ${pid}: rebuilt`);
+              asked.set(pid, got);
+            }
+            if (e.type === 'done') {
+              for (const p of ctx.enabled()) {
+                const op = ctx.issued(p.pid);
+                if (op !== null && (op.step !== p.issuedStep || op.time !== p.issuedTime)) mismatches.push(`step ${e.step}, pid ${p.pid}: issuedStep ${p.issuedStep} vs ${op.step}`);
+              }
+            }
+          },
+        };
+        const r = runSync(prog, { seed, trace: traced, monitors: [checker] });
+        expect(r.status).toBe('ok');
+        expect(mismatches).toEqual([]);
+        if (!traced) {
+          // What was built on request equals what the trace would have held.
+          const withTrace = runSync(prog, { seed, trace: true });
+          const issues = withTrace.trace.filter((e) => e.type === 'issue');
+          for (const e of asked.values()) if (e !== null) expect(issues).toContainEqual(e);
+          expect(asked.size).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('is null before a process issued anything, and for a pid the run does not know', () => {
+    const seen: unknown[] = [];
+    const prog = program(function* ({ mp }: World) {
+      yield* mp.Lock().acquire();
+    });
+    runSync(prog, {
+      monitors: [{ name: 'n', events: ['spawn', 'done'], onStart: (ctx) => void seen.push(ctx.issued(1000)), onEvent: () => {}, onEnd: (ctx) => void seen.push(ctx.issued(4242), ctx.issued(1000)) }],
+    });
+    expect(seen.slice(0, 2)).toEqual([null, null]);
+    expect(seen[2]).toMatchObject({ type: 'issue', pid: 1000, obj: 'Lock#1', op: 'acquire', args: [] });
+  });
+});
+
 describe('the exit wait', () => {
   it('a process whose code ends while its children run issues it like any operation: issue, block, done, exit', () => {
     const r = runSync(mixed, { seed: 3, trace: true });
