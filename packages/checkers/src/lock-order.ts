@@ -50,13 +50,23 @@ export interface LockOrderData {
   readonly constraint: string;
 }
 
-/** Per process: a held lock, when it was taken, and the fork/join clock then. */
-interface Held {
-  readonly lock: string;
-  depth: number;
+/** When a lock was taken, and the fork/join clock then. */
+interface Taken {
   readonly step: number;
   readonly time: number;
   readonly vc: VC;
+}
+
+/**
+ * Per process: a lock it holds. Reused once released (a program takes and gives
+ * back locks at most of its steps), so an edge copies the {@link Taken} it needs.
+ */
+interface Held {
+  lock: string;
+  depth: number;
+  step: number;
+  time: number;
+  vc: VC;
 }
 
 /** An edge instance: `pid` asked for `to` while holding `from`. */
@@ -64,7 +74,7 @@ interface Edge {
   readonly from: string;
   readonly to: string;
   readonly pid: number;
-  readonly first: Held;
+  readonly first: Taken;
   readonly step: number;
   readonly time: number;
   /** Its own fork/join clock component when it asked. */
@@ -111,6 +121,8 @@ class LockOrderChecker extends CheckerBase {
   private readonly maxCycle: number;
   private readonly isLock: RegExp;
   private held = new PidTable<Held[]>();
+  /** Released records, for the next acquire by anyone. */
+  private spare: Held[] = [];
   private locks = new Map<string, LockInfo>();
   private vcs = new PidTable<VC>();
   /** from → to → edge instances (the first per process). */
@@ -128,6 +140,7 @@ class LockOrderChecker extends CheckerBase {
 
   protected reset(): void {
     this.held = new PidTable();
+    this.spare = [];
     this.locks = new Map();
     this.lastObj = '';
     this.vcs = new PidTable();
@@ -160,20 +173,21 @@ class LockOrderChecker extends CheckerBase {
             if (mine.length > 0) this.requested(ev.pid, obj);
             const i = indexOf(mine, obj);
             if (i >= 0) mine[i]!.depth++;
-            else mine.push({ lock: obj, depth: 1, step: ev.step, time: ev.time, vc: this.vcOf(ev.pid) });
+            else mine.push(this.take(obj, ev.step, ev.time, this.vcOf(ev.pid)));
             lock.owner = ev.pid;
           } else if (ev.outcome === 'ok') {
             // A multiprocessing Lock may be released by another process than its holder.
-            const holder = indexOf(this.heldBy(ev.pid), obj) >= 0 ? ev.pid : lock.owner;
-            if (holder >= 0) {
-              const list = this.heldBy(holder);
-              const i = indexOf(list, obj);
-              if (i >= 0 && --list[i]!.depth === 0) {
-                if (i === list.length - 1) list.pop();
-                else list.splice(i, 1);
-              }
+            let list = this.heldBy(ev.pid);
+            let i = indexOf(list, obj);
+            if (i < 0 && lock.owner >= 0) {
+              list = this.heldBy(lock.owner);
+              i = indexOf(list, obj);
             }
-            if (holder < 0 || indexOf(this.heldBy(holder), obj) < 0) lock.owner = -1;
+            if (i < 0) lock.owner = -1;
+            else if (--list[i]!.depth === 0) {
+              this.spare.push(i === list.length - 1 ? list.pop()! : list.splice(i, 1)[0]!);
+              lock.owner = -1;
+            }
           }
         } else if ((op === 'join' && ev.outcome === 'ok') || (op === 'isAlive' && ev.value === false)) {
           const child = this.view.pidOfHandle(ev.obj);
@@ -235,7 +249,7 @@ class LockOrderChecker extends CheckerBase {
     const clock = this.vcOf(pid).get(pid) ?? 1;
     for (let i = 0; i < mine.length; i++) {
       const h = mine[i]!;
-      this.addEdge({ from: h.lock, to: obj, pid, first: h, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
+      this.addEdge({ from: h.lock, to: obj, pid, first: { step: h.step, time: h.time, vc: h.vc }, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
     }
   }
 
@@ -260,6 +274,17 @@ class LockOrderChecker extends CheckerBase {
     let v = this.vcs.get(pid);
     if (v === undefined) this.vcs.set(pid, (v = new Map([[pid, 1]])));
     return v;
+  }
+
+  private take(lock: string, step: number, time: number, vc: VC): Held {
+    const h = this.spare.pop();
+    if (h === undefined) return { lock, depth: 1, step, time, vc };
+    h.lock = lock;
+    h.depth = 1;
+    h.step = step;
+    h.time = time;
+    h.vc = vc;
+    return h;
   }
 
   private heldBy(pid: number): Held[] {

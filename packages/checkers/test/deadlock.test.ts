@@ -6,7 +6,7 @@
  * join-before-drain that only CPython's pipe capacity makes hang).
  */
 import { describe, expect, it } from 'vitest';
-import { program, run, type Lock, type Queue, type World } from '@interleave/core';
+import { program, run, type Event, type Lock, type Queue, type World } from '@interleave/core';
 import { explore } from '@interleave/sched';
 import { consumerLeavesEndOpen, producerConsumer } from '../../../examples/course/pipe.js';
 import { deadlockReport, formatFinding, joinBeforeDrain, processLeaks, resultFindings, waitForGraph, type DeadlockCause } from '../src/index.js';
@@ -220,6 +220,21 @@ describe('processLeaks', () => {
     expect(f.status).toBe('potential');
     expect(f.message).toBe('MainProcess (pid 1000) ended without joining Process-1 (pid 1001); killed daemonic Process-2 (pid 1002) blocked in Queue#1.get()');
     expect(f.fix).toMatch(/^join\(\) every process you start/);
+  });
+
+  it('reports a parent still waiting at exit for an unjoined child when the run ends, from the step its code ended', async () => {
+    const prog = program(async ({ mp, print }: World) => {
+      async function stuck(e: Event): Promise<void> {
+        await e.wait(); // nobody sets it: the run ends in a deadlock, the parent waiting at exit
+      }
+      await mp.Process({ target: stuck, args: [mp.Event()] }).start();
+      await print('main done');
+    });
+    const leaks = processLeaks();
+    const r = await run(prog, { seed: 0, monitors: [leaks] });
+    expect(r.status).toBe('deadlock');
+    expect(leaks.findings.map((f) => f.message)).toEqual(['MainProcess (pid 1000) ended without joining Process-1 (pid 1001)']);
+    expect(leaks.findings[0]!.events[0]).toMatchObject({ pid: 1000, op: 'end of its code', step: 3 });
   });
 
   it("reports the course's producer/consumer, which leaves the joins to Python; nothing when every child is joined", async () => {

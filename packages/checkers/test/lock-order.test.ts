@@ -8,6 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { program, run, runSync, type Lock, type Op, type RLock, type World } from '@interleave/core';
+
+type Gen = Generator<Op<unknown>, void, unknown>;
 import { explore, replay, roundRobinStrategy } from '@interleave/sched';
 import { confirmLockOrder, directedExploration, formatFinding, lockOrder, lockOrderData, lockOrderStrategy, type Finding } from '../src/index.js';
 
@@ -126,6 +128,41 @@ describe('lockOrder: a two-lock inversion in a run that did not deadlock', () =>
     expect(r.status).toBe('deadlock');
     expect(order.findings.map((x) => x.status)).toEqual(['confirmed']);
     expect(order.findings[0]!.message).toMatch(/^lock-order deadlock \(this run\)/);
+  });
+
+  it('counts a request that never took effect: a daemon killed while it waited for its second lock', () => {
+    const killedWaiting = program(function* ({ mp, time }: World) {
+      function* forward(a: Lock, b: Lock): Gen {
+        yield* a.acquire();
+        yield* b.acquire();
+        yield* b.release();
+        yield* a.release();
+      }
+      function* backward(a: Lock, b: Lock): Gen {
+        yield* time.sleep(1);
+        yield* b.acquire();
+        yield* time.sleep(2);
+        yield* a.acquire(); // main holds a from t=2 on: waits until main's end kills it
+      }
+      const a = mp.Lock();
+      const b = mp.Lock();
+      const p1 = mp.Process({ target: forward, args: [a, b] });
+      yield* p1.start();
+      yield* mp.Process({ target: backward, args: [a, b], daemon: true }).start();
+      yield* time.sleep(2);
+      yield* a.acquire();
+      yield* time.sleep(5);
+      yield* p1.join();
+    });
+    const order = lockOrder();
+    const r = runSync(killedWaiting, { seed: 0, monitors: [order] });
+    expect(r.status).toBe('ok');
+    expect(order.findings).toHaveLength(1);
+    const data = lockOrderData(order.findings[0]!)!;
+    expect(data.sites.map((s) => `${s.name} holds ${s.holds}, asks for ${s.acquires} at step ${s.acquiresAt.step}`)).toEqual([
+      'Process-1 holds Lock#1, asks for Lock#2 at step 6',
+      'Process-2 holds Lock#2, asks for Lock#1 at step 14',
+    ]);
   });
 
   it('over an exploration, one distinct report with how many executions showed it and a token', async () => {

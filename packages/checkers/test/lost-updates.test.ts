@@ -5,7 +5,7 @@
  * every schedule of a small instance.
  */
 import { describe, expect, it } from 'vitest';
-import { program, run, runSync, type DictProxy, type Lock, type Op, type Queue, type RawValue, type Value, type World } from '@interleave/core';
+import { program, run, runSync, type Condition, type DictProxy, type Lock, type Op, type Queue, type RawValue, type Value, type World } from '@interleave/core';
 import { exhaustive, explore, roundRobinStrategy } from '@interleave/sched';
 import { lostUpdates, type Finding } from '../src/index.js';
 import { finalCount, locked, unlocked, withLock } from '../../../examples/course/manager.js';
@@ -367,5 +367,32 @@ describe('check-then-act on a queue', () => {
     const report = await explore(safe, { strategy: exhaustive(), monitors: [lu] });
     expect(report.complete).toBe(true);
     expect(lu.distinct).toEqual([]);
+  });
+});
+
+describe('lost updates after a Condition wait that returned at once', () => {
+  it('a waitFor that gives up at its first step keeps the lock; the release after it is the real one, and ends its protection', () => {
+    const prog = program(function* ({ mp }: World) {
+      function* worker(c: Condition, v: RawValue): Gen {
+        yield* c.acquire();
+        // Timeout 0, the predicate falsy: returns at its first step, the lock never released.
+        yield* c.waitFor(() => undefined, 0);
+        yield* c.release();
+        const x = (yield* v.get());
+        yield* v.set(x + 1); // unprotected
+      }
+      const c = mp.Condition();
+      const v = mp.RawValue('i', 0);
+      const ps = [mp.Process({ target: worker, args: [c, v] }), mp.Process({ target: worker, args: [c, v] })];
+      for (const p of ps) yield* p.start();
+      for (const p of ps) yield* p.join();
+    });
+    for (let seed = 0; seed < 8; seed++) {
+      const lu = lostUpdates({ failOn: 'never' });
+      runSync(prog, { seed, monitors: [lu] });
+      expect(lu.findings.map((f) => f.kind)).toContain('lost-update');
+      // Not "holding RLock#1": the wait's bookkeeping was taken back at the release, not after it.
+      for (const f of lu.findings) for (const e of f.events) expect(e.note ?? '').not.toContain('holding RLock');
+    }
   });
 });
