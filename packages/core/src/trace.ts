@@ -191,6 +191,8 @@ export function serializeTrace(events: readonly TraceEvent[]): string {
 
 /** JSON that never throws: bigint, undefined, functions, symbols and repeated objects (cycles included) get placeholders. */
 export function stableStringify(value: unknown): string {
+  // A plain primitive (most outcome keys: one per execution) needs no replacer or cycle set.
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value))) return JSON.stringify(value);
   const seen = new Set<object>();
   return (
     JSON.stringify(value, function (this: unknown, _key: string, v: unknown): unknown {

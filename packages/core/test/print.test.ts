@@ -27,16 +27,22 @@ describe('print formats values as Python would', () => {
   });
 });
 
-describe('a result joins stdout on first read', () => {
-  it('as a plain enumerable property afterwards, and still when the result was frozen first', async () => {
+describe('a result joins stdout at once for a few lines, on first read for more', () => {
+  // 1 line is joined when the result is assembled, 40 on first read: both must look the same.
+  it.each([1, 40])('%i line(s): a plain enumerable property once read, and still when the result was frozen first', async (lines) => {
     const hello = program(async ({ print }) => {
-      await print('hello');
+      for (let i = 0; i < lines; i++) await print('hello', i);
+      await print('done');
     });
+    const text = Array.from({ length: lines }, (_, i) => `hello ${i}\n`).join('') + 'done\n';
     const r = await run(hello);
-    expect(r.stdout).toBe('hello\n');
-    expect(Object.getOwnPropertyDescriptor(r, 'stdout')).toMatchObject({ value: 'hello\n', enumerable: true });
+    expect(r.stdout).toBe(text);
+    expect(r.stderr).toBe('');
+    expect(Object.getOwnPropertyDescriptor(r, 'stdout')).toMatchObject({ value: text, enumerable: true });
+    expect(Object.keys(r).slice(0, 12)).toEqual(['status', 'program', 'seed', 'strategy', 'timing', 'steps', 'time', 'schedule', 'output', 'stdout', 'stderr', 'processes']);
     const frozen = Object.freeze(await run(hello));
-    expect(frozen.stdout).toBe('hello\n');
-    expect((JSON.parse(JSON.stringify(frozen)) as { stdout: string }).stdout).toBe('hello\n');
+    expect(frozen.stdout).toBe(text);
+    expect((JSON.parse(JSON.stringify(frozen)) as { stdout: string }).stdout).toBe(text);
+    expect({ ...(await run(hello)) }.stdout).toBe(text);
   });
 });

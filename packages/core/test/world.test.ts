@@ -1,6 +1,6 @@
 /**
- * The world object itself: the lazily built modules (fs, socket, atomic) behave as
- * plain properties — enumerable, kept by spread and rest destructuring.
+ * The world object itself: its modules (fs, socket and atomic too) are plain
+ * properties — enumerable, kept by spread and rest destructuring.
  */
 import { describe, expect, it } from 'vitest';
 import { program, run, type World } from '@interleave/core';

@@ -207,14 +207,21 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   validateShard(shard);
   if (source.shard !== undefined) source.shard(shard.index, shard.count);
   const outcomeOf = options.outcome ?? defaultOutcome;
-  const counts = new Map<string, { count: number; token: string; execution: number }>();
+  const counts = new Map<string, { count: number; execution: number; first: TokenSource }>();
 
   // Generator-only programs run synchronously: no promise per execution.
   const sync = isGeneratorOnly(prog, runOptions);
-  const once = async (strategy: Strategy, seed: string | number | undefined, trace: boolean): Promise<RunResult<R>> => {
+  // Not async: a run's own promise is awaited directly, without a wrapping promise
+  // (two more microtask turns per execution), and a generator-only program's result
+  // is returned as it is.
+  const once = (strategy: Strategy, seed: string | number | undefined, trace: boolean): Promise<RunResult<R>> | RunResult<R> => {
     // Object.assign, not object spread: V8 builds spread results slowly (about 6 µs
     // a run here, a quarter of a short execution).
-    const opts: RunOptions = Object.assign({}, runOptions, seed === undefined ? { strategy, monitors, trace } : { seed, strategy, monitors, trace });
+    const opts: Mutable<RunOptions> = Object.assign({}, runOptions);
+    if (seed !== undefined) opts.seed = seed;
+    opts.strategy = strategy;
+    opts.monitors = monitors;
+    opts.trace = trace;
     return sync ? runSync(prog, opts) : run(prog, opts);
   };
 
@@ -228,7 +235,8 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   for (;;) {
     // Synchronous runs never give the event loop a turn; let timers and I/O (a test
     // runner's heartbeat) through every few dozen milliseconds.
-    if (performance.now() - lastYield > 50) {
+    const now = performance.now();
+    if (now - lastYield > 50) {
       await new Promise((resolve) => setImmediate(resolve));
       lastYield = performance.now();
     }
@@ -240,7 +248,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
       stoppedBy = 'steps';
       break;
     }
-    if (performance.now() - started >= maxTime) {
+    if (now - started >= maxTime) {
       stoppedBy = 'time';
       break;
     }
@@ -262,7 +270,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
     steps += result.steps;
     const key = outcomeOf(result);
     const entry = counts.get(key);
-    if (entry === undefined) counts.set(key, { count: 1, token: encodeToken(result, prog, runOptions), execution: i });
+    if (entry === undefined) counts.set(key, { count: 1, execution: i, first: { seed: result.seed, timing: result.timing, schedule: result.schedule } });
     else entry.count++;
     // Monitors that judge the whole exploration (checkers' sometimes/reachable) learn
     // which runs count, and can ask for a token; shrinking re-runs are not told.
@@ -283,7 +291,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   if (failed !== null) failure = await minimise(prog, failed, options, once);
   const complete = source.complete === true && stoppedBy !== 'failure' && (stoppedBy === 'complete' || stoppedBy === 'exhausted');
   const pruned = source.pruned ?? { redundant: 0, byBound: 0 };
-  const outcomes = [...counts].map(([key, v]) => ({ key, count: v.count, token: v.token, execution: v.execution })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+  const outcomes = [...counts].map(([key, v]) => outcomeCount(key, v.count, v.execution, prog, runOptions, v.first)).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
   return {
     passed: failure === undefined,
     strategy: source.name,
@@ -368,7 +376,7 @@ async function minimise<R>(
   prog: Program<R>,
   failed: FirstFailure<R>,
   options: ExploreOptions<R>,
-  once: (s: Strategy, seed: string | number | undefined, trace: boolean) => Promise<RunResult<R>>,
+  once: (s: Strategy, seed: string | number | undefined, trace: boolean) => Promise<RunResult<R>> | RunResult<R>,
 ): Promise<Failure> {
   const seed = failed.result.seed;
   const attempt = async (pids: readonly number[]): Promise<Shrunk | null> => {
@@ -378,12 +386,12 @@ async function minimise<R>(
     return v !== null && v.kind === failed.kind ? { result: r, preemptions: strategy.preemptions() } : null;
   };
   const shrink = options.shrink !== false;
-  // The search for fewer preemptions covers the whole bounded tree, not this shard's
-  // part of it: a shard minimises a failure exactly as the unsharded run would.
-  const { shard: _shard, ...unsharded } = options;
   const start = shrink ? await attempt(failed.result.schedule.toArray()) : null;
   let best: Shrunk = start ?? { result: failed.result, preemptions: Infinity };
   if (start !== null) {
+    // The search for fewer preemptions covers the whole bounded tree, not this shard's
+    // part of it: a shard minimises a failure exactly as the unsharded run would.
+    const { shard: _shard, ...unsharded } = options;
     // Fewest preemptions first: iterative context bounding (as CHESS does) — the
     // bounded exhaustive search with 0, 1, 2… preemptions, each within a small budget.
     for (let bound = 0; bound < best.preemptions; bound++) {
@@ -440,6 +448,35 @@ const LAZY_TRACE_TABLE: PropertyDescriptor = {
     return table;
   },
 };
+
+/** What an outcome's token is encoded from: copied out of its first run, so the run (its output, its value) is not kept. */
+type TokenSource = Pick<RunResult, 'seed' | 'timing' | 'schedule'>;
+
+/**
+ * An outcome whose `token` is encoded on first read: most hunts never read one, and
+ * encoding one per new outcome while exploring cost as much as a short execution.
+ */
+function outcomeCount(key: string, count: number, execution: number, prog: Program, runOptions: ExploreRunOptions, first: TokenSource): OutcomeCount {
+  const o = { key, count, token: '', execution };
+  tokenSources.set(o, { prog, runOptions, first });
+  return Object.defineProperty(o, 'token', LAZY_TOKEN);
+}
+
+const tokenSources = new WeakMap<object, { readonly prog: Program; readonly runOptions: ExploreRunOptions; readonly first: TokenSource }>();
+
+/** The shared getter of {@link outcomeCount} (see LAZY_TRACE_TABLE for why not a closure). */
+const LAZY_TOKEN: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: OutcomeCount): string {
+    const { prog, runOptions, first } = tokenSources.get(this)!;
+    const token = encodeToken(first, prog, runOptions);
+    if (!Object.isFrozen(this)) Object.defineProperty(this, 'token', { value: token, enumerable: true });
+    return token;
+  },
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Preemptions in a recorded run: choices that switched away from a process that could continue. */
 function countPreemptions(r: RunResult): number {

@@ -27,7 +27,7 @@ const PREFIX = 'il1.';
  * const again = await replay(program, token);
  * ```
  */
-export function encodeToken(result: RunResult, prog: Program, options: RunOptions = {}): string {
+export function encodeToken(result: Pick<RunResult, 'seed' | 'timing' | 'schedule'>, prog: Program, options: RunOptions = {}): string {
   return encodeContents({
     program: prog.name,
     seed: result.seed,
@@ -42,7 +42,7 @@ export function encodeToken(result: RunResult, prog: Program, options: RunOption
 
 function encodeContents(c: TokenContents): string {
   const out: number[] = [];
-  pushU32(out, fnv1a(utf8(c.program)));
+  pushU32(out, nameHash(c.program));
   // Flag 4: a spawnCost follows maxSteps (a float64), so tokens of runs without one are unchanged.
   out.push((c.timing === 'untimed' ? 1 : 0) | (c.queueFeeder ? 0 : 2) | (c.spawnCost !== 0 ? 4 : 0));
   pushVarint(out, c.cpuCount);
@@ -52,12 +52,27 @@ function encodeContents(c: TokenContents): string {
     f.setFloat64(0, c.spawnCost);
     for (let i = 0; i < 8; i++) out.push(f.getUint8(i));
   }
-  const seed = utf8(c.seed);
-  pushVarint(out, seed.length);
-  out.push(...seed);
-  out.push(...c.schedule.toBytes());
-  pushU32(out, fnv1a(Uint8Array.from(out)));
-  return PREFIX + Buffer.from(Uint8Array.from(out)).toString('base64url');
+  pushBytes(out, utf8(c.seed), true);
+  pushBytes(out, c.schedule.toBytes(), false);
+  pushU32(out, fnv1a(out));
+  return PREFIX + Buffer.from(out).toString('base64url');
+}
+
+/** The hash of a program's name that a token starts with; a hunt's tokens all need the same one. */
+function nameHash(name: string): number {
+  if (name !== lastName) {
+    lastName = name;
+    lastHash = fnv1a(utf8(name));
+  }
+  return lastHash;
+}
+let lastName: string | undefined;
+let lastHash = 0;
+
+/** Append `bytes` (after their length as a varint if `counted`): a loop, not `push(...)`, which spreads onto the stack. */
+function pushBytes(out: number[], bytes: Uint8Array, counted: boolean): void {
+  if (counted) pushVarint(out, bytes.length);
+  for (let i = 0; i < bytes.length; i++) out.push(bytes[i]!);
 }
 
 /**
@@ -122,13 +137,13 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
 }
 
 function utf8(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'utf8'));
+  return Buffer.from(s, 'utf8');
 }
 
-function fnv1a(bytes: Uint8Array): number {
+function fnv1a(bytes: ArrayLike<number>): number {
   let h = 0x811c9dc5;
-  for (const b of bytes) {
-    h ^= b;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
