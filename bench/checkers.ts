@@ -20,7 +20,8 @@
  * one pass), `lockOrder()`, `starvation()`, `processLeaks()`, `joinBeforeDrain()`
  * and `assertions()` — against no monitor at all (the kernel then builds no event),
  * on the `shared` workload; `access-ratio` and `rest-ratio` split it into
- * `accessChecks()` alone and the five others alone. Left out: `always`, `atEnd`,
+ * `accessChecks()` alone and the five others alone; `kernel-ratio` is all six on the
+ * kernel workload (locks, no shared data). Left out: `always`, `atEnd`,
  * `sometimes`, `reachable` and `linearizable`, which need the user's predicate or
  * model, and `races()`/`lostUpdates()`, which `accessChecks()` runs in one pass.
  *
@@ -126,6 +127,10 @@ export function benchCheckers(): void {
   report('checkers.all.ratio', (100 * all) / none, '%');
   report('checkers.all.access-ratio', (100 * access) / none, '%');
   report('checkers.all.rest-ratio', (100 * rest) / none, '%');
+  // The kernel bench's own workload (locks, no shared data): what they cost a program
+  // that synchronises but shares no memory, against no monitor at all again.
+  const locks = compareAll(generatorCounter(100_000), 7);
+  report('checkers.all.kernel-ratio', (100 * locks.all) / locks.none, '%');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) benchCheckers();

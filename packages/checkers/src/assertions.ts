@@ -8,7 +8,7 @@
 import { PyAssertionError, type Monitor, type TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { Finding } from './report.js';
-import { RunView, opName, sharedView } from './run-view.js';
+import { RunView, VIEW_OPS, opName, sharedView } from './run-view.js';
 
 /** A predicate over a run's final state, built from the events it saw. */
 export interface FinalCheck {
@@ -113,8 +113,8 @@ class AssertionChecker extends CheckerBase {
     private readonly all: boolean,
     log: FindingLog,
   ) {
-    // No issue events: it reads the last completed operation, not the pending one.
-    super(log, ['spawn', 'done', 'exit', 'print']);
+    // Its exception's last operation comes from the kernel (the view's `issued`).
+    super(log, ['spawn', 'done', 'exit', 'print'], VIEW_OPS);
   }
 
   protected reset(): void {
@@ -136,7 +136,7 @@ class AssertionChecker extends CheckerBase {
     const who = view.label(e.pid);
     const p = view.proc(e.pid);
     const events = [view.at(e.pid, 'exit (uncaught exception)', text, e.step, e.time)];
-    const last = p.completed;
+    const last = view.issued(e.pid);
     if (last !== null) events.unshift(view.at(e.pid, opName(last.obj, last.op), 'its last operation', last.step, last.time));
     const f: Finding = {
       kind: isAssertion ? 'assertion' : 'uncaught-exception',

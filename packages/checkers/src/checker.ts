@@ -50,11 +50,17 @@ export abstract class CheckerBase implements Checker {
   readonly blocking = false;
   protected view = new RunView();
 
+  /** The operations whose done events it reads, when not all of them: the view's, and its own. */
+  readonly ops?: readonly string[];
+
   constructor(
     protected readonly log: FindingLog,
     /** The view's event types, and whatever else the checker looks at. */
     readonly events: readonly TraceEvent['type'][],
-  ) {}
+    ops?: readonly string[],
+  ) {
+    if (ops !== undefined) this.ops = ops;
+  }
 
   get findings(): readonly Finding[] {
     return this.log.findings;

@@ -13,7 +13,7 @@ import { createRng, type IssueEvent, type Monitor, type MonitorContext, type Pro
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import { deadlockReport } from './deadlock.js';
 import type { Finding, FindingEvent } from './report.js';
-import { PidTable, VIEW_EVENTS, isEnabled, type RunView } from './run-view.js';
+import { PidTable, VIEW_EVENTS, VIEW_OPS, isEnabled, type RunView } from './run-view.js';
 
 /** Options of {@link lockOrder}. */
 export interface LockOrderOptions {
@@ -133,7 +133,8 @@ class LockOrderChecker extends CheckerBase {
   private lastLock: LockInfo = { isLock: false, owner: -1 };
 
   constructor(options: LockOrderOptions) {
-    super(new FindingLog(options.failOn ?? 'never'), VIEW_EVENTS);
+    // Its own, and the view's: not the data operations and prints of most steps.
+    super(new FindingLog(options.failOn ?? 'never'), VIEW_EVENTS, [...VIEW_OPS, 'acquire', 'release', 'isAlive']);
     this.maxCycle = options.maxCycle ?? 4;
     this.isLock = options.semaphores === true ? LOCKS_AND_SEMAPHORES : LOCKS;
   }
@@ -253,12 +254,14 @@ class LockOrderChecker extends CheckerBase {
     }
   }
 
-  /** `pid`'s acquire that has not taken effect (issued after its last completed step), if any. */
+  /**
+   * The acquire `pid` waits in, if any. Asked only of a process that was terminated
+   * or is alive at the end of the run: its latest operation is then one that never
+   * took effect (after a step a process issues its next operation in the same step).
+   */
   private waitingFor(pid: number): IssueEvent | null {
     const op = this.view.issued(pid);
-    if (op === null || op.op !== 'acquire') return null;
-    const last = this.view.proc(pid).completed;
-    return last === null || last.step <= op.step ? op : null;
+    return op !== null && op.op === 'acquire' ? op : null;
   }
 
   private lock(obj: string): LockInfo {

@@ -12,7 +12,7 @@
 import type { MonitorContext, TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { FindingEvent } from './report.js';
-import { THREAD_PID_BASE, VIEW_EVENTS, isEnabled, opName } from './run-view.js';
+import { THREAD_PID_BASE, VIEW_EVENTS, VIEW_OPS, isEnabled, opName } from './run-view.js';
 
 /** Options of {@link processLeaks} and {@link joinBeforeDrain}. */
 export interface LeakOptions {
@@ -53,7 +53,7 @@ class LeakChecker extends CheckerBase {
   private killedIn = new Map<number, Killed>();
 
   constructor(log: FindingLog) {
-    super(log, VIEW_EVENTS);
+    super(log, VIEW_EVENTS, [...VIEW_OPS, 'terminate']);
   }
 
   protected reset(): void {
@@ -120,7 +120,7 @@ class LeakChecker extends CheckerBase {
     const killedText = killed.map((c) => {
       const k = killedIn.get(c.pid)!;
       const where = k.op === null ? 'before its first step' : `${k.blocked ? 'blocked in' : 'about to run'} ${k.op}`;
-      events.push(view.at(c.pid, 'terminated (daemon)', where));
+      events.push(view.at(c.pid, 'terminated (daemon)', where, c.exited!.step, c.exited!.time));
       return `${view.label(c.pid)} ${where}`;
     });
     const parts: string[] = [];
@@ -196,7 +196,7 @@ class DrainChecker extends CheckerBase {
 
   constructor(log: FindingLog) {
     // No issue events: it reads no pending operation.
-    super(log, ['spawn', 'done', 'exit', 'send', 'recv']);
+    super(log, ['spawn', 'done', 'exit', 'send', 'recv'], VIEW_OPS);
   }
 
   protected reset(): void {

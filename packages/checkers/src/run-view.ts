@@ -7,7 +7,7 @@
  * kernel says it (`MonitorContext.enabled()`) without block and wake events, the
  * costliest ones.
  */
-import type { DoneEvent, IssueEvent, MonitorContext, TraceEvent } from '@interleave/core';
+import type { IssueEvent, MonitorContext, TraceEvent } from '@interleave/core';
 import type { FindingEvent } from './report.js';
 
 /** The main process's pid (core's PID_BASE). */
@@ -18,12 +18,15 @@ export const THREAD_PID_BASE = 100_000;
 /**
  * The event types a {@link RunView} follows. A checker feeds the view the ones it
  * declares (`Monitor.events`), and reads only what those keep current: names and
- * children come from `spawn`, the last completed operation, handles and joins
- * from `done`, exits from `exit`. The pending operation is the kernel's to tell
- * ({@link RunView.issued}): an issue event at every step would cost more than all
- * the rest.
+ * children come from `spawn`, handles and joins from the `done` events of
+ * {@link VIEW_OPS}, exits from `exit`. The operation a process performs or waits
+ * to perform is the kernel's to tell ({@link RunView.issued}): an issue or done
+ * event at every step would cost more than all the rest.
  */
 export const VIEW_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'done', 'exit'];
+
+/** The operations whose `done` events a {@link RunView} reads (`Monitor.ops`). */
+export const VIEW_OPS: readonly string[] = ['start', 'join'];
 
 /**
  * @internal Per-pid slots in arrays rather than a Map: pids are dense from
@@ -59,8 +62,6 @@ export class ProcInfo {
   /** Its Process handle's id (`Process-1`), once its `start()` completed. */
   handle: string | null = null;
   live = true;
-  /** The operation it completed last: null before its first. */
-  completed: DoneEvent | null = null;
   exited: { readonly step: number; readonly time: number; readonly reason: 'returned' | 'raised' | 'terminated'; readonly exitcode: number } | null = null;
   /** Joined by its parent (a `join` that returned after it exited). */
   joined = false;
@@ -157,7 +158,6 @@ export class RunView {
         break;
       }
       case 'done': {
-        this.proc(e.pid).completed = e;
         if (e.outcome !== 'ok') break;
         if (e.op === 'start') {
           const child = this.lastSpawn.get(e.pid);

@@ -2,7 +2,7 @@ import { show } from './args.js';
 import { InvariantViolation, SimulationError, misuse } from './errors.js';
 import { isGeneratorObject } from './generators.js';
 import { installGlobals, type RestoreGlobals } from './globals.js';
-import { listenersOf, wantsOf, type Listener, type Listeners, type Monitor, type MonitorContext } from './monitor.js';
+import { listenersOf, opRoutesOf, wantsOf, type Listener, type Listeners, type Monitor, type MonitorContext, type OpEventType, type OpRoutes } from './monitor.js';
 import { Clock } from './primitives/io.js';
 import { NEXT_PHASE, Op } from './op.js';
 import { SimProcess } from './process-state.js';
@@ -89,10 +89,14 @@ export class Kernel implements ChoiceContext {
 
   /** Someone wants block/wake/sleep events (the trace, or a monitor that did not opt out). */
   private readonly observedBlocking: boolean;
+  /** Someone wants access events: primitives skip naming the location when nobody does. */
+  readonly tracksAccesses: boolean;
   /** Per event type, whether the trace or a monitor wants it: an event nobody wants is not built. */
   private readonly wants: Readonly<Record<TraceEvent['type'], boolean>>;
   /** Per event type, the monitors it goes to (Monitor.events). */
   private readonly listeners: Listeners;
+  /** Per operation, for monitors that narrow by it (Monitor.ops); null when none does. */
+  private readonly routes: OpRoutes | null;
   private readonly ids = new Map<string, number>();
   private nextPid = PID_BASE;
   private nextTid = THREAD_BASE;
@@ -127,8 +131,10 @@ export class Kernel implements ChoiceContext {
     const listeners = listenersOf(config.monitors, this.monitorCtxs, config.trace);
     const wants = wantsOf(listeners, config.trace);
     this.listeners = listeners;
+    this.routes = opRoutesOf(config.monitors, listeners, config.trace);
     this.wants = wants;
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
+    this.tracksAccesses = wants.access;
     this.events = config.trace ? [] : null;
     this.observer = config.strategy.observer ?? null;
   }
@@ -291,10 +297,11 @@ export class Kernel implements ChoiceContext {
     p.lastOp = op;
     p.issuedStep = this.step;
     p.issuedTime = this.now;
-    if (this.wants.issue) {
+    const to = this.wants.issue ? this.to('issue', op.name) : null;
+    if (to !== null && (to.length > 0 || this.events !== null)) {
       const e: IssueEvent = { type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: op.obj.id, op: op.name, args: op.args };
       p.issueEvent = e;
-      this.deliver(this.listeners.issue, e);
+      this.deliver(to, e);
     } else {
       p.issueEvent = null;
     }
@@ -362,7 +369,7 @@ export class Kernel implements ChoiceContext {
           enabled[count++] = p;
           if (p.blocked) {
             p.blocked = false;
-            if (blockingObserved) this.deliver(this.listeners.wake, { type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
+            if (blockingObserved) this.deliver(this.to('wake', op.name), { type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
           }
         } else if (!p.blocked) {
           p.blocked = true;
@@ -436,8 +443,9 @@ export class Kernel implements ChoiceContext {
       threw = true;
       value = e;
     }
-    if (this.wants.done) {
-      this.deliver(this.listeners.done, {
+    const to = this.wants.done ? this.to('done', op.name) : null;
+    if (to !== null && (to.length > 0 || this.events !== null)) {
+      this.deliver(to, {
         type: 'done',
         step: this.step,
         time: this.now,
@@ -715,6 +723,11 @@ export class Kernel implements ChoiceContext {
 
   // ----------------------------------------------------------------- events
 
+  /** The monitors an event of `type` about operation `op` goes to. */
+  private to(type: OpEventType, op: string): readonly Listener[] {
+    return this.routes === null ? this.listeners[type] : this.routes.of(type, op);
+  }
+
   private emit(e: TraceEvent): void {
     this.deliver(this.listeners[e.type], e);
   }
@@ -743,7 +756,7 @@ export class Kernel implements ChoiceContext {
       return;
     }
     const info = op.obj.waitInfo(op);
-    this.deliver(this.listeners.block, {
+    this.deliver(this.to('block', op.name), {
       type: 'block',
       step: this.step,
       time: this.now,

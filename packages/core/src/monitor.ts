@@ -87,6 +87,20 @@ export interface Monitor {
    * ```
    */
   readonly events?: readonly TraceEvent['type'][];
+  /**
+   * The operations whose `issue`, `done`, `block` and `wake` events the monitor
+   * needs, by name; default every operation. One of these comes with nearly every
+   * step, so a monitor that only follows joins and process starts says
+   * `['join', 'start']` and is not called at the other steps. A declaration like
+   * {@link events}: when the run keeps its trace, it gets every event. Read once per
+   * run, before `onStart`.
+   *
+   * @example
+   * ```ts
+   * const joins: Monitor = { name: 'joins', events: ['done'], ops: ['join'], onEvent(e) { if (e.type === 'done') joined.add(e.obj); } };
+   * ```
+   */
+  readonly ops?: readonly string[];
   /** Called once per run before any event. Reset per-run state here. */
   onStart?(ctx: MonitorContext): void;
   /** Called for every event, in order. Must not throw; use `ctx.fail`. */
@@ -151,6 +165,11 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
   if (monitors.length === 0) return (noListeners ??= tableOf([], false));
   const fix = (): string => `list types from ${Object.keys(EVENT_TYPES).join(', ')}, or omit events to get all of them.`;
   for (const m of monitors) {
+    const ops: unknown = m.ops;
+    const fixOps = "name operations as in trace events ('acquire', 'join'), or omit ops to get all of them.";
+    if (ops !== undefined && !Array.isArray(ops)) throw misuse('INVALID_OPTION', `Monitor "${m.name}": ops must be an array of operation names, got ${show(ops)}.`, fixOps);
+    const badOp = Array.isArray(ops) ? ops.findIndex((o) => typeof o !== 'string') : -1;
+    if (badOp >= 0) throw misuse('INVALID_OPTION', `Monitor "${m.name}": ops lists ${show((ops as unknown[])[badOp])}, which is not an operation name.`, fixOps);
     const events: unknown = m.events;
     if (events === undefined) continue;
     if (!Array.isArray(events)) throw misuse('INVALID_OPTION', `Monitor "${m.name}": events must be an array of trace event types, got ${show(events)}.`, fix());
@@ -184,6 +203,32 @@ function tableOf(all: readonly Listener[], trace: boolean): Listeners {
 export function wantsOf(listeners: Listeners, trace: boolean): Readonly<Record<TraceEvent['type'], boolean>> {
   if (listeners === noListeners) return trace ? (wantAll ??= wantsFor(listeners, true)) : (wantNone ??= wantsFor(listeners, false));
   return wantsFor(listeners, trace);
+}
+
+/** @internal The event types that name an operation, which {@link Monitor.ops} narrows. */
+export type OpEventType = 'issue' | 'done' | 'block' | 'wake';
+
+/**
+ * @internal Per operation name, the monitors an issue, done, block or wake event of
+ * that operation goes to: built on first sight of each name (a program uses a few).
+ */
+export class OpRoutes {
+  private readonly routes: Record<OpEventType, Map<string, readonly Listener[]>> = { issue: new Map(), done: new Map(), block: new Map(), wake: new Map() };
+
+  constructor(private readonly listeners: Listeners) {}
+
+  of(type: OpEventType, op: string): readonly Listener[] {
+    const known = this.routes[type].get(op);
+    if (known !== undefined) return known;
+    const to = this.listeners[type].filter(({ monitor: m }) => m.ops === undefined || m.ops.includes(op));
+    this.routes[type].set(op, to);
+    return to;
+  }
+}
+
+/** @internal Routes by operation, or null when no monitor narrows by operation (or the trace hands them every event). */
+export function opRoutesOf(monitors: readonly Monitor[], listeners: Listeners, trace: boolean): OpRoutes | null {
+  return trace || !monitors.some((m) => m.ops !== undefined) ? null : new OpRoutes(listeners);
 }
 
 let wantAll: Readonly<Record<TraceEvent['type'], boolean>> | undefined;

@@ -580,6 +580,16 @@ describe('INVALID_OPTION', () => {
       ),
     },
     {
+      name: "a monitor's ops that are not an array",
+      options: { monitors: [{ name: 'joins', ops: 'join', onEvent: () => undefined }] },
+      message: msg('Monitor "joins": ops must be an array of operation names, got "join".', "name operations as in trace events ('acquire', 'join'), or omit ops to get all of them."),
+    },
+    {
+      name: "a monitor's ops with something else than a name",
+      options: { monitors: [{ name: 'joins', ops: ['join', 3], onEvent: () => undefined }] },
+      message: msg('Monitor "joins": ops lists 3, which is not an operation name.', "name operations as in trace events ('acquire', 'join'), or omit ops to get all of them."),
+    },
+    {
       name: 'a non-boolean trace',
       options: { trace: 'yes' },
       message: msg('run(program, options): trace must be true or false, got "yes".', 'pass `{ trace: true }` or `{ trace: false }`, or omit it.'),

@@ -71,6 +71,31 @@ describe('monitors that declare their event types', () => {
   });
 });
 
+describe('monitors that declare the operations they follow (Monitor.ops)', () => {
+  /** `type:op` of every event with an operation a monitor got. */
+  function following(ops?: readonly string[]): Monitor & { readonly seen: string[] } {
+    const seen: string[] = [];
+    return { name: 'ops', ...(ops === undefined ? {} : { ops }), seen, onEvent: (e) => void ('op' in e && seen.push(`${e.type}:${e.op}`)) };
+  }
+
+  it('get the issue, done, block and wake events of those operations only, the rest of their types whole, and the run is the same', () => {
+    const some = following(['release', 'join']);
+    const all = following();
+    const a = runSync(contended, { seed: 1, monitors: [some, all] });
+    expect(new Set(some.seen)).toEqual(new Set(all.seen.filter((s) => s.endsWith(':release') || s.endsWith(':join'))));
+    expect(some.seen).toContain('done:release');
+    expect(some.seen).toContain('block:join');
+    expect(runSync(contended, { seed: 1, monitors: [following(['join'])] }).schedule.toArray()).toEqual(a.schedule.toArray());
+  });
+
+  it('get every event when the trace is kept', () => {
+    const some = following(['join']);
+    const all = following();
+    runSync(contended, { seed: 1, monitors: [some, all], trace: true });
+    expect(some.seen).toEqual(all.seen);
+  });
+});
+
 /** Two workers and a queue: blocking gets, a sleep, a child that outlives its parent's code. */
 const mixed = program(function* ({ mp, time }: World) {
   const q = mp.Queue<number>();
@@ -175,7 +200,7 @@ describe('MonitorContext.issued() and ProcessView.issuedStep', () => {
         if (!traced) {
           // What was built on request equals what the trace would have held.
           const withTrace = runSync(prog, { seed, trace: true });
-          const issues = withTrace.trace.filter((e) => e.type === 'issue');
+          const issues = (withTrace.trace ?? []).filter((e) => e.type === 'issue');
           for (const e of asked.values()) if (e !== null) expect(issues).toContainEqual(e);
           expect(asked.size).toBeGreaterThan(0);
         }
