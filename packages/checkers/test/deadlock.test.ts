@@ -10,6 +10,7 @@ import { program, run, type Event, type Lock, type Queue, type World } from '@in
 import { explore } from '@interleave/sched';
 import { consumerLeavesEndOpen, producerConsumer } from '../../../examples/course/pipe.js';
 import { deadlockReport, formatFinding, joinBeforeDrain, processLeaks, resultFindings, waitForGraph, type DeadlockCause } from '../src/index.js';
+import { twoLocks } from './two-locks.js';
 
 const causesOf = (data: Readonly<Record<string, unknown>> | undefined): DeadlockCause[] => (data?.['causes'] ?? []) as DeadlockCause[];
 
@@ -68,35 +69,10 @@ describe('deadlockReport: the course hanging pipe (consumer forgets pipe2.close(
   });
 });
 
-/** Two workers taking two locks in opposite orders, with a sleep-free window between. */
-const oppositeOrders = program(async ({ mp, print }: World) => {
-  async function w1(a: Lock, b: Lock): Promise<void> {
-    await a.acquire();
-    await b.acquire();
-    await print('w1');
-    await b.release();
-    await a.release();
-  }
-  async function w2(a: Lock, b: Lock): Promise<void> {
-    await b.acquire();
-    await a.acquire();
-    await print('w2');
-    await a.release();
-    await b.release();
-  }
-  const a = mp.Lock();
-  const b = mp.Lock();
-  const p1 = mp.Process({ target: w1, args: [a, b] });
-  const p2 = mp.Process({ target: w2, args: [a, b] });
-  await p1.start();
-  await p2.start();
-  await p1.join();
-  await p2.join();
-}, { name: 'opposite-orders' });
 
 describe('deadlockReport: locks taken in opposite orders', () => {
   it('finds the cycle, says who holds what in the JVM style, and names the idiom', async () => {
-    const ex = await explore(oppositeOrders, { stopOnFailure: true, budget: { executions: 200 } });
+    const ex = await explore(twoLocks, { stopOnFailure: true, budget: { executions: 200 } });
     expect(ex.failure?.kind).toBe('deadlock');
     const f = deadlockReport(ex.failure!.result, ex.failure!.token)!;
     expect(f.token).toBe(ex.failure!.token);
@@ -243,7 +219,7 @@ describe('processLeaks', () => {
     // The course's producer/consumer does not join its children: Python joins them at exit.
     expect(leaks.findings.map((f) => f.message)).toEqual(['MainProcess (pid 1000) ended without joining Process-1 (pid 1001), Process-2 (pid 1002)']);
     const joined = processLeaks();
-    await run(oppositeOrders, { strategy: { name: 'first', choose: () => 0 }, monitors: [joined] });
+    await run(twoLocks, { strategy: { name: 'first', choose: () => 0 }, monitors: [joined] });
     expect(joined.findings).toEqual([]);
   });
 });

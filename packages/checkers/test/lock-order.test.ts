@@ -12,32 +12,8 @@ import { program, run, runSync, type Lock, type Op, type RLock, type World } fro
 type Gen = Generator<Op<unknown>, void, unknown>;
 import { explore, replay, roundRobinStrategy } from '@interleave/sched';
 import { confirmLockOrder, directedExploration, formatFinding, lockOrder, lockOrderData, lockOrderStrategy, type Finding } from '../src/index.js';
+import { twoLocks } from './two-locks.js';
 
-/** Process-1 takes a then b; Process-2 takes b then a. */
-const twoLocks = program(async ({ mp, print }: World) => {
-  async function w1(a: Lock, b: Lock): Promise<void> {
-    await a.acquire();
-    await b.acquire();
-    await print('w1');
-    await b.release();
-    await a.release();
-  }
-  async function w2(a: Lock, b: Lock): Promise<void> {
-    await b.acquire();
-    await a.acquire();
-    await print('w2');
-    await a.release();
-    await b.release();
-  }
-  const a = mp.Lock();
-  const b = mp.Lock();
-  const p1 = mp.Process({ target: w1, args: [a, b] });
-  const p2 = mp.Process({ target: w2, args: [a, b] });
-  await p1.start();
-  await p2.start();
-  await p1.join();
-  await p2.join();
-}, { name: 'two-locks' });
 
 /** A run of `twoLocks` that does not deadlock: round-robin runs each worker through. */
 async function potentialFinding(): Promise<Finding> {
