@@ -1,8 +1,7 @@
 import { show } from './args.js';
 import { misuse } from './errors.js';
 import type { Kernel } from './kernel.js';
-import { Op } from './op.js';
-import { bodyStyle, isGeneratorObject, type GenOf } from './generators.js';
+import { bodyResult, bodyStyle, type GenOf } from './generators.js';
 import type { SimProcess } from './process-state.js';
 
 
@@ -47,17 +46,7 @@ async function atomicAsync<R>(k: Kernel, p: SimProcess, label: string, body: () 
 function* atomicGen<R>(k: Kernel, p: SimProcess, label: string, body: () => GenOf<R> | R): GenOf<R> {
   k.markAtomic(p, 'atomic-begin', label);
   try {
-    const r = body();
-    if (isGeneratorObject<R>(r)) return yield* r;
-    if (r instanceof Op) return (yield* r) as R; // `() => v.get()`: one operation
-    if (typeof (r as { then?: unknown } | null)?.then === 'function') {
-      throw misuse(
-        'INVALID_ARGUMENT',
-        `${API}: body returned a promise in a generator process, which cannot await it.`,
-        'pass a generator function (`function* () { ... }`) and use `yield*` inside it.',
-      );
-    }
-    return r;
+    return yield* bodyResult<R>(API, body());
   } finally {
     k.markAtomic(p, 'atomic-end', label);
   }

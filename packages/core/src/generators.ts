@@ -1,5 +1,5 @@
 import { misuse } from './errors.js';
-import type { Op } from './op.js';
+import { Op } from './op.js';
 
 /** @internal A generator process's body or helper, returning R. */
 export type GenOf<R> = Generator<Op<unknown>, R, unknown>;
@@ -41,4 +41,23 @@ export function bodyStyle(api: string, body: unknown, callerIsGenerator: boolean
     `${api}: body is a generator function, but the calling process is async and cannot run it (awaiting the generator would skip the body).`,
     'pass an async function (`async () => { ... }`) from an async process, or write the process as a generator function and `yield*` the call.',
   );
+}
+
+/**
+ * @internal What a body run for a generator process (`withLock`, `atomic`,
+ * `pool.using`) gave back, as that process receives it: a generator is delegated to,
+ * one operation (`() => v.get()`) performed, a plain value returned. A promise
+ * cannot be awaited there: misuse, named after `api`.
+ */
+export function* bodyResult<R>(api: string, r: unknown): GenOf<R> {
+  if (isGeneratorObject<R>(r)) return yield* r;
+  if (r instanceof Op) return (yield* r) as R;
+  if (typeof (r as { then?: unknown } | null)?.then === 'function') {
+    throw misuse(
+      'INVALID_ARGUMENT',
+      `${api}: body returned a promise in a generator process, which cannot await it.`,
+      'pass a generator function (`function* () { ... }`) and use `yield*` inside it.',
+    );
+  }
+  return r as R;
 }

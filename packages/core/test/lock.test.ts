@@ -625,4 +625,18 @@ describe('withLock in a generator process', () => {
     ]);
     expect(bad.status === 'error' && bad.message).toContain('body returned a promise in a generator process');
   });
+
+  it('from a generator process, a body that returns one operation has it performed under the lock', () => {
+    const r = runSync(
+      program(function* ({ mp }) {
+        const v = mp.RawValue('i', 5);
+        const l = mp.Lock();
+        // `with lock: return v.value` — the body's operation, not a promise to await.
+        return yield* l.withLock(() => v.get()) as unknown as Generator<Op<unknown>, number, unknown>;
+      }),
+      { trace: true },
+    );
+    expect(r.status === 'ok' && r.value).toBe(5);
+    expect(r.trace!.filter((e) => e.type === 'done').map((e) => e.type === 'done' && `${e.obj}.${e.op}`)).toEqual(['MainProcess.begin', 'Lock#1.acquire', 'RawValue#1.get', 'Lock#1.release']);
+  });
 });

@@ -856,4 +856,25 @@ describe('INVALID_ARGUMENT: a generator body from an async process', () => {
     );
     expect(misuseIn(viaAtomic, 'INVALID_ARGUMENT')).toBe(generatorBody('atomic(label, body)'));
   });
+
+  it('so does Pool.using; from a generator process, it refuses a body that gives back a promise', async () => {
+    const viaPool = await run(
+      program(async ({ mp, print }) => {
+        mp.Pool(2).using(function* () {
+          yield* print('never');
+        });
+        await print('not reached');
+      }),
+    );
+    expect(misuseIn(viaPool, 'INVALID_ARGUMENT')).toBe(generatorBody('Pool#1.using(body)'));
+    const promised = runSync(
+      program(function* ({ mp }) {
+        // Typed for async callers; a generator caller gets a generator back, which runs the body.
+        yield* mp.Pool(2).using(() => Promise.resolve(1)) as unknown as Generator<Op<unknown>, number, unknown>;
+      }),
+    );
+    expect(misuseIn(promised, 'INVALID_ARGUMENT')).toBe(
+      msg('Pool#1.using(body): body returned a promise in a generator process, which cannot await it.', 'pass a generator function (`function* () { ... }`) and use `yield*` inside it.'),
+    );
+  });
 });

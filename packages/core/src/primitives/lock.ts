@@ -1,9 +1,9 @@
 import { boolArg, deadlineOf, timeoutArg } from '../args.js';
-import { PyAssertionError, ValueError, misuse } from '../errors.js';
+import { PyAssertionError, ValueError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { SimObject, releaseFootprint, releasedLocation, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
-import { bodyStyle, isGeneratorObject, type GenOf } from '../generators.js';
+import { bodyResult, bodyStyle, type GenOf } from '../generators.js';
 
 
 /**
@@ -134,16 +134,7 @@ async function withLockAsync<R>(lock: Acquirable, body: () => Promise<R> | R): P
 function* withLockGen<R>(lock: Acquirable, body: () => GenOf<R> | R): GenOf<R> {
   yield* lock.acquire();
   try {
-    const r = body();
-    if (isGeneratorObject(r)) return yield* r;
-    if (typeof (r as { then?: unknown } | null)?.then === 'function') {
-      throw misuse(
-        'INVALID_ARGUMENT',
-        `${lock.id}.withLock(body): body returned a promise in a generator process, which cannot await it.`,
-        'pass a generator function (`function* () { ... }`) and use `yield*` inside it.',
-      );
-    }
-    return r;
+    return yield* bodyResult<R>(`${lock.id}.withLock(body)`, body());
   } finally {
     yield* lock.release();
   }

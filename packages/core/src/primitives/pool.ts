@@ -4,7 +4,7 @@ import { PyAssertionError, PyTypeError, SimulationError, TimeoutError, ValueErro
 import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, Op, SimObject, type Footprint, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
-import { isGeneratorFunction } from '../generators.js';
+import { bodyResult, bodyStyle } from '../generators.js';
 import { Process, simObjectsIn, spawnCostOf } from './process.js';
 
 /**
@@ -353,8 +353,10 @@ export class Pool extends SimObject {
     if (typeof body !== 'function') {
       throw misuse('INVALID_ARGUMENT', `${this.id}.using(body): body must be a function, got ${show(body)}.`, 'pass `async (pool) => { ... }` (or a generator function in a generator process).');
     }
-    this.checkCaller(`${this.id}.using(body)`);
-    if (isGeneratorFunction(body)) return usingGen(this, body as (pool: this) => Gen<R>);
+    const api = `${this.id}.using(body)`;
+    const caller = this.checkCaller(api);
+    // As withLock: a generator process needs a generator back, whatever the body looks like.
+    if (bodyStyle(api, body, caller.gen !== null) === 'generator') return usingGen(this, api, body as (pool: this) => Gen<R> | R);
     return usingAsync(this, body as (pool: this) => Promise<R> | R);
   }
 
@@ -1241,10 +1243,10 @@ async function usingAsync<P extends Pool, R>(pool: P, body: (pool: P) => Promise
   }
 }
 
-function* usingGen<P extends Pool, R>(pool: P, body: (pool: P) => Gen<R>): Gen<R> {
+function* usingGen<P extends Pool, R>(pool: P, api: string, body: (pool: P) => Gen<R> | R): Gen<R> {
   pool.checkRunningNow();
   try {
-    return yield* body(pool);
+    return yield* bodyResult<R>(api, body(pool));
   } finally {
     yield* pool.terminate();
   }
