@@ -43,6 +43,19 @@ export interface ExhaustiveOptions {
 const NO_ACCESSES: ReadonlyMap<number, readonly Access[]> = new Map();
 const NO_SLEEPERS: ReadonlySet<number> = new Set();
 
+/**
+ * Whether sleeper `r` of state `parent` stays asleep after step `e`: it commutes with
+ * the step, and the step did not change what its pending operation touches (`now`;
+ * undefined: not known, unchanged).
+ */
+function stillAsleep(parent: Node, e: Event, r: number, now: (pid: number) => readonly Access[] | undefined): boolean {
+  if (r === e.pid) return false;
+  const fp = parent.next.get(r);
+  if (fp === undefined || dependent(fp, e.locs)) return false;
+  const current = now(r);
+  return current === undefined || sameAccesses(fp, current);
+}
+
 /** Thrown inside a run to abandon it: every runnable process is asleep (already covered). */
 export class SleepBlocked extends Error {
   override readonly name = 'SleepBlocked';
@@ -337,7 +350,7 @@ export class DporSearch {
       };
       // Asleep means "explored from an earlier state" — but under a bound that
       // exploration may have been cut short, so a bounded search runs on here.
-      if (this.reducing && !this.bounded && this.sleepFor(i, (r) => (r === p.pid ? this.pendingAccess(op, p.handleId) : undefined)).has(p.pid)) this.block(i);
+      if (this.reducing && !this.bounded && this.asleep(i, p.pid, () => this.pendingAccess(op, p.handleId))) this.block(i);
     }
     let slot = this.slots.get(p.pid);
     if (slot === undefined) {
@@ -424,15 +437,19 @@ export class DporSearch {
     const out = new Set<number>();
     if (parent === undefined || e === undefined) return out;
     const keep = (r: number): void => {
-      if (r === e.pid) return;
-      const fp = parent.next.get(r);
-      if (fp === undefined || dependent(fp, e.locs)) return;
-      const current = now(r);
-      if (current === undefined || sameAccesses(fp, current)) out.add(r);
+      if (stillAsleep(parent, e, r, now)) out.add(r);
     };
     parent.sleep.forEach(keep);
     parent.done.forEach(keep);
     return out;
+  }
+
+  /** Whether `pid` is in the sleep set at state i (see {@link sleepFor}), without building the set: a forced step asks for one process. */
+  private asleep(i: number, pid: number, now: () => readonly Access[]): boolean {
+    const parent = this.nodes[i - 1];
+    const e = this.events[i - 1];
+    if (parent === undefined || e === undefined || (!parent.sleep.has(pid) && !parent.done.has(pid))) return false;
+    return stillAsleep(parent, e, pid, now);
   }
 
   /**
