@@ -554,24 +554,17 @@ export class DporSearch {
     const node = this.nodes[i];
     if (node === undefined || node.enabled.length < 2) return false;
     if (this.isTop(node)) return true; // every order is explored there already
-    const events = this.events;
-    const ei = events[i]!;
-    const si = ei.slot;
-    // v = the steps after i that do not depend on i, then j; its initials are the
-    // processes whose first step in v follows no other step of v.
+    // The initials of v: the processes whose first step in v follows no other step of v.
     const first = new Map<number, number>(); // slot -> local index of its first step in v
     const initials: number[] = [];
-    const consider = (k: number): void => {
-      const ek = events[k]!;
+    for (const ek of this.notAfter(i, j)) {
       const sk = ek.slot;
-      if (first.has(sk)) return;
+      if (first.has(sk)) continue;
       let initial = true;
       for (const [s, local] of first) if ((ek.vc[s] ?? 0) >= local) initial = false;
       first.set(sk, ek.local);
       if (initial) initials.push(ek.pid);
-    };
-    for (let k = i + 1; k < j; k++) if ((events[k]!.vc[si] ?? 0) < ei.local) consider(k);
-    consider(j);
+    }
     const candidates = initials.filter((p) => node.enabled.includes(p));
     if (candidates.length === 0) return false;
     if (candidates.some((p) => node.backtrack.has(p))) return true;
@@ -608,12 +601,7 @@ export class DporSearch {
     // Above the split every order is explored already, and each subtree below it
     // must not depend on the others (each shard explores its own).
     if (this.isTop(node)) return true;
-    const events = this.events;
-    const ei = events[i]!;
-    const si = ei.slot;
-    const v: Event[] = [];
-    for (let k = i + 1; k < j; k++) if ((events[k]!.vc[si] ?? 0) < ei.local) v.push(events[k]!);
-    v.push(events[j]!);
+    const v = this.notAfter(i, j);
     if (coveredHere(node, v)) return true;
     // The sequence must start with a step that can run here: with blocking, the
     // first step of v may wait for one that does not happen before j.
@@ -622,6 +610,16 @@ export class DporSearch {
     if (start > 0) v.unshift(...v.splice(start, 1));
     insertWakeup(node.wakeup, v);
     return true;
+  }
+
+  /** v for the race of steps i and j: the steps between them that do not happen after i, then j. */
+  private notAfter(i: number, j: number): Event[] {
+    const events = this.events;
+    const ei = events[i]!;
+    const v: Event[] = [];
+    for (let k = i + 1; k < j; k++) if ((events[k]!.vc[ei.slot] ?? 0) < ei.local) v.push(events[k]!);
+    v.push(events[j]!);
+    return v;
   }
 
   /** Move to the deepest state with an unexplored backtrack choice. Returns false when none is left. */
