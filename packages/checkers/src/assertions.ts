@@ -137,7 +137,7 @@ class AssertionChecker extends CheckerBase {
     const p = view.proc(e.pid);
     const events = [view.at(e.pid, 'exit (uncaught exception)', text, e.step, e.time)];
     const last = view.issued(e.pid);
-    if (last !== null) events.unshift(view.at(e.pid, opName(last.obj, last.op), 'its last operation', last.step, last.time));
+    if (last !== null) events.unshift(view.at(e.pid, opName(last.obj, last.op), 'its last operation (issued at this step)', last.step, last.time));
     const f: Finding = {
       kind: isAssertion ? 'assertion' : 'uncaught-exception',
       status: 'confirmed',

@@ -603,7 +603,7 @@ export class HappensBefore {
       if (e.outcome !== 'ok') return; // not holding the lock: AssertionError
       const locks = this.candidates(cond, p);
       // undefined: it went to sleep, releasing the lock (or waitFor's predicate gave
-      // undefined as it timed out: the next issue event takes that back).
+      // undefined as it timed out: the process's next step takes that back).
       if (e.value === undefined) this.sleep(p, cond.id, locks);
       return;
     }

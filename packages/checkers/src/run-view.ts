@@ -94,6 +94,11 @@ export class RunView {
     this.byHandle.set('MainProcess', MAIN_PID);
   }
 
+  /** Follow the run of `ctx` (a view that saw no event of the previous run is handed to the next). */
+  follow(ctx: MonitorContext): void {
+    this.ctx = ctx;
+  }
+
   /** Whether an event has been applied yet: a view that has is no longer shared with the next run. */
   get started(): boolean {
     return this.last !== null;
@@ -111,13 +116,14 @@ export class RunView {
 
   /** The process's record, created on first sight (background threads are not announced). */
   proc(pid: number): ProcInfo {
-    return this.procs.get(pid) ?? this.add(pid, pid >= THREAD_PID_BASE ? `Thread-${pid}` : `pid ${pid}`, true);
+    return this.procs.get(pid) ?? this.add(pid, defaultName(pid), true);
   }
 
   /** `Process-2 (pid 1002)` */
   label(pid: number): string {
-    const p = this.procs.get(pid);
-    return p === undefined ? `pid ${pid}` : `${p.name} (pid ${pid})`;
+    const name = this.procs.get(pid)?.name;
+    if (name === undefined && pid < THREAD_PID_BASE) return `pid ${pid}`;
+    return `${name ?? defaultName(pid)} (pid ${pid})`;
   }
 
   /** The operation `pid` issued last (it stays after the operation completes, until the next); null before its first. */
@@ -143,7 +149,7 @@ export class RunView {
 
   /** A finding event for `pid` doing `op` at the current (or given) step. */
   at(pid: number, op: string, note?: string, step = this.step, time = this.time): FindingEvent {
-    const name = this.procs.get(pid)?.name ?? `pid ${pid}`;
+    const name = this.procs.get(pid)?.name ?? defaultName(pid);
     return note === undefined ? { pid, name, step, time, op } : { pid, name, step, time, op, note };
   }
 
@@ -202,7 +208,13 @@ let latest: RunView | null = null;
  */
 export function sharedView(ctx: MonitorContext): RunView {
   if (latest === null || latest.started) latest = new RunView(ctx);
+  else latest.follow(ctx);
   return latest;
+}
+
+/** What a process not announced by a spawn event is called: a background thread (queue feeder, pool handler), or a pid. */
+function defaultName(pid: number): string {
+  return pid >= THREAD_PID_BASE ? `Thread-${pid}` : `pid ${pid}`;
 }
 
 /** `Lock#1.acquire()` from a pending operation (arguments elided: they can be large). */

@@ -6,9 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { program, runSync, type Lock, type Monitor, type Op, type Program, type Queue, type World } from '@interleave/core';
+import { program, run, runSync, type Lock, type Monitor, type Op, type Program, type Queue, type World } from '@interleave/core';
 import { roundRobinStrategy } from '@interleave/sched';
 import { assertions, joinBeforeDrain, lockOrder, processLeaks, pyAssert, starvation, type Checker } from '../src/index.js';
+import { RunView } from '../src/run-view.js';
+import { twoLocks } from './two-locks.js';
 
 type Gen = Generator<Op<unknown>, void, unknown>;
 
@@ -92,7 +94,33 @@ describe('checkers sharing one view of the run', () => {
     for (const make of makers) {
       const c = make();
       expect(c.blocking).toBe(false);
-      expect(c.events?.some((t) => t === 'block' || t === 'wake' || t === 'sleep' || t === 'issue') ?? true).toBe(false);
+      expect(c.events?.some((t) => t === 'block' || t === 'wake' || t === 'sleep') ?? true).toBe(false);
+      // Issue events only of a few rare operations (a parent's exit wait), never of every step's.
+      if (c.events?.includes('issue') === true) expect(c.ops?.every((op) => ['start', 'join', 'terminate', 'exit'].includes(op))).toBe(true);
     }
+  });
+
+  it('only starvation, which looks at every decision, takes the done event of every step', () => {
+    expect(makers.map((make) => make()).filter((c) => c.ops === undefined).map((c) => c.name)).toEqual(['starvation']);
+  });
+});
+
+describe('the view of a run', () => {
+  it('follows the next run when the last one gave it no event (a main process that raised at once)', async () => {
+    const order = lockOrder();
+    const raises = program(function* () {
+      throw new Error('at once');
+    });
+    expect(runSync(raises, { monitors: [order] }).status).toBe('error');
+    // The same instance, the next run: pending operations come from this run's kernel.
+    await run(twoLocks, { strategy: roundRobinStrategy(), monitors: [order] });
+    expect(order.findings.map((f) => f.kind)).toEqual(['lock-order']);
+  });
+
+  it('names a background thread it was not told about like a process it was not: Thread-<pid>', () => {
+    const view = new RunView();
+    expect(view.label(100_000)).toBe('Thread-100000 (pid 100000)');
+    expect(view.at(100_000, 'feed').name).toBe('Thread-100000');
+    expect(view.label(1005)).toBe('pid 1005');
   });
 });

@@ -131,7 +131,7 @@ export class Kernel implements ChoiceContext {
     const listeners = listenersOf(config.monitors, this.monitorCtxs, config.trace);
     const wants = wantsOf(listeners, config.trace);
     this.listeners = listeners;
-    this.routes = opRoutesOf(config.monitors, listeners, config.trace);
+    this.routes = opRoutesOf(listeners, config.trace);
     this.wants = wants;
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
     this.tracksAccesses = wants.access;
@@ -369,7 +369,10 @@ export class Kernel implements ChoiceContext {
           enabled[count++] = p;
           if (p.blocked) {
             p.blocked = false;
-            if (blockingObserved) this.deliver(this.to('wake', op.name), { type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
+            if (blockingObserved) {
+              const to = this.to('wake', op.name);
+              if (to.length > 0 || this.events !== null) this.deliver(to, { type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
+            }
           }
         } else if (!p.blocked) {
           p.blocked = true;
@@ -755,8 +758,10 @@ export class Kernel implements ChoiceContext {
       this.deliver(this.listeners.sleep, { type: 'sleep', step: this.step, time: this.now, pid: p.pid, until: op.deadline });
       return;
     }
+    const to = this.to('block', op.name);
+    if (to.length === 0 && this.events === null) return;
     const info = op.obj.waitInfo(op);
-    this.deliver(this.to('block', op.name), {
+    this.deliver(to, {
       type: 'block',
       step: this.step,
       time: this.now,

@@ -150,6 +150,8 @@ export interface Listener {
   readonly monitor: Monitor;
   readonly onEvent: Monitor['onEvent'];
   readonly ctx: MonitorContext;
+  /** `Monitor.ops`, read once: null for every operation. */
+  readonly ops: ReadonlySet<string> | null;
 }
 
 /** @internal For each event type, the monitors it goes to, in the order they were given. */
@@ -180,7 +182,7 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
   // kernel's call site loads no `onEvent` property from a dozen classes of monitor.
   return tableOf(
     // eslint-disable-next-line @typescript-eslint/unbound-method -- the kernel calls it with the monitor as `this`
-    monitors.map((monitor, i): Listener => ({ monitor, onEvent: monitor.onEvent, ctx: ctxs[i]! })),
+    monitors.map((monitor, i): Listener => ({ monitor, onEvent: monitor.onEvent, ctx: ctxs[i]!, ops: monitor.ops === undefined ? null : new Set(monitor.ops) })),
     trace,
   );
 }
@@ -220,15 +222,16 @@ export class OpRoutes {
   of(type: OpEventType, op: string): readonly Listener[] {
     const known = this.routes[type].get(op);
     if (known !== undefined) return known;
-    const to = this.listeners[type].filter(({ monitor: m }) => m.ops === undefined || m.ops.includes(op));
+    const to = this.listeners[type].filter((l) => l.ops === null || l.ops.has(op));
     this.routes[type].set(op, to);
     return to;
   }
 }
 
 /** @internal Routes by operation, or null when no monitor narrows by operation (or the trace hands them every event). */
-export function opRoutesOf(monitors: readonly Monitor[], listeners: Listeners, trace: boolean): OpRoutes | null {
-  return trace || !monitors.some((m) => m.ops !== undefined) ? null : new OpRoutes(listeners);
+export function opRoutesOf(listeners: Listeners, trace: boolean): OpRoutes | null {
+  const narrowed = Object.values(listeners).some((to) => to.some((l) => l.ops !== null));
+  return trace || !narrowed ? null : new OpRoutes(listeners);
 }
 
 let wantAll: Readonly<Record<TraceEvent['type'], boolean>> | undefined;

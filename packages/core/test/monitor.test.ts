@@ -88,6 +88,15 @@ describe('monitors that declare the operations they follow (Monitor.ops)', () =>
     expect(runSync(contended, { seed: 1, monitors: [following(['join'])] }).schedule.toArray()).toEqual(a.schedule.toArray());
   });
 
+  it('are read once per run, before onStart: changing the list later changes nothing in that run', () => {
+    const ops = ['join'];
+    const seen: string[] = [];
+    const m: Monitor = { name: 'fickle', ops, onStart: () => void ops.push('acquire'), onEvent: (e) => void ('op' in e && seen.push(e.op)) };
+    runSync(contended, { seed: 1, monitors: [m] });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((op) => op === 'join')).toBe(true);
+  });
+
   it('get every event when the trace is kept', () => {
     const some = following(['join']);
     const all = following();

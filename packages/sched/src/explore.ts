@@ -201,7 +201,9 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const maxExecutions = budget.executions ?? (exhaustiveLike ? Infinity : SEEDED_EXECUTIONS);
   const maxSteps = budget.steps ?? Infinity;
   const maxTime = budget.timeMs ?? Infinity;
-  const runOptions = options.run ?? {};
+  // A copy: the runs, and the tokens encoded from them (some on first read, after the
+  // exploration), must not see the caller change the object meanwhile.
+  const runOptions: ExploreRunOptions = Object.freeze(Object.assign({}, options.run));
   const monitors = options.monitors ?? [];
   const shard = options.shard ?? { index: 0, count: 1 };
   validateShard(shard);

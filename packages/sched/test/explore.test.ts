@@ -128,6 +128,16 @@ describe('replay tokens', () => {
     expect(t).toMatchObject({ timing: 'untimed', cpuCount: 8, maxSteps: 500, queueFeeder: true });
   });
 
+  it('encodes the options the runs had, even when read after the caller changed them', async () => {
+    const run = { maxSteps: 1000 };
+    const report = await explore(prog, { budget: { executions: 3 }, run });
+    run.maxSteps = 3; // after the exploration, before any token was read
+    for (const o of report.outcomes) {
+      expect(decodeToken(o.token, prog).maxSteps).toBe(1000);
+      expect((await replay(prog, o.token)).status).toBe('ok');
+    }
+  });
+
   it('rejects a string that is not a token', async () => {
     await expect(replay(prog, 'hello')).rejects.toThrow(/"hello" is not a replay token \(expected il1\. followed by base64url\)[\s\S]*How to fix: paste the whole token/);
   });
