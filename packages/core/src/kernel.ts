@@ -2,7 +2,7 @@ import { show } from './args.js';
 import { InvariantViolation, SimulationError, misuse } from './errors.js';
 import { isGeneratorObject } from './generators.js';
 import { installGlobals, type RestoreGlobals } from './globals.js';
-import { listenersOf, opRoutesOf, wantsOf, type Listener, type Listeners, type Monitor, type MonitorContext, type OpEventType, type OpRoutes } from './monitor.js';
+import { listenersOf, opRouteOf, wantsOf, type Listener, type Listeners, type Monitor, type MonitorContext, type OpRoute } from './monitor.js';
 import { Clock } from './primitives/io.js';
 import { NEXT_PHASE, Op } from './op.js';
 import { SimProcess } from './process-state.js';
@@ -95,8 +95,11 @@ export class Kernel implements ChoiceContext {
   private readonly wants: Readonly<Record<TraceEvent['type'], boolean>>;
   /** Per event type, the monitors it goes to (Monitor.events). */
   private readonly listeners: Listeners;
-  /** Per operation, for monitors that narrow by it (Monitor.ops); null when none does. */
-  private readonly routes: OpRoutes | null;
+  /** Per operation, for monitors that narrow by it (Monitor.ops); null when none of a type's does. */
+  private readonly issueRoute: OpRoute | null;
+  private readonly doneRoute: OpRoute | null;
+  private readonly blockRoute: OpRoute | null;
+  private readonly wakeRoute: OpRoute | null;
   private readonly ids = new Map<string, number>();
   private nextPid = PID_BASE;
   private nextTid = THREAD_BASE;
@@ -131,7 +134,10 @@ export class Kernel implements ChoiceContext {
     const listeners = listenersOf(config.monitors, this.monitorCtxs, config.trace);
     const wants = wantsOf(listeners, config.trace);
     this.listeners = listeners;
-    this.routes = opRoutesOf(listeners, config.trace);
+    this.issueRoute = opRouteOf(listeners, 'issue', config.trace);
+    this.doneRoute = opRouteOf(listeners, 'done', config.trace);
+    this.blockRoute = opRouteOf(listeners, 'block', config.trace);
+    this.wakeRoute = opRouteOf(listeners, 'wake', config.trace);
     this.wants = wants;
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
     this.tracksAccesses = wants.access;
@@ -297,7 +303,7 @@ export class Kernel implements ChoiceContext {
     p.lastOp = op;
     p.issuedStep = this.step;
     p.issuedTime = this.now;
-    const to = this.wants.issue ? this.to('issue', op.name) : null;
+    const to = !this.wants.issue ? null : this.issueRoute === null ? this.listeners.issue : this.issueRoute.of(op.name);
     if (to !== null && (to.length > 0 || this.events !== null)) {
       const e: IssueEvent = { type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: op.obj.id, op: op.name, args: op.args };
       p.issueEvent = e;
@@ -370,7 +376,7 @@ export class Kernel implements ChoiceContext {
           if (p.blocked) {
             p.blocked = false;
             if (blockingObserved) {
-              const to = this.to('wake', op.name);
+              const to = this.wakeRoute === null ? this.listeners.wake : this.wakeRoute.of(op.name);
               if (to.length > 0 || this.events !== null) this.deliver(to, { type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
             }
           }
@@ -446,7 +452,7 @@ export class Kernel implements ChoiceContext {
       threw = true;
       value = e;
     }
-    const to = this.wants.done ? this.to('done', op.name) : null;
+    const to = !this.wants.done ? null : this.doneRoute === null ? this.listeners.done : this.doneRoute.of(op.name);
     if (to !== null && (to.length > 0 || this.events !== null)) {
       this.deliver(to, {
         type: 'done',
@@ -726,11 +732,6 @@ export class Kernel implements ChoiceContext {
 
   // ----------------------------------------------------------------- events
 
-  /** The monitors an event of `type` about operation `op` goes to. */
-  private to(type: OpEventType, op: string): readonly Listener[] {
-    return this.routes === null ? this.listeners[type] : this.routes.of(type, op);
-  }
-
   private emit(e: TraceEvent): void {
     this.deliver(this.listeners[e.type], e);
   }
@@ -758,7 +759,7 @@ export class Kernel implements ChoiceContext {
       this.deliver(this.listeners.sleep, { type: 'sleep', step: this.step, time: this.now, pid: p.pid, until: op.deadline });
       return;
     }
-    const to = this.to('block', op.name);
+    const to = this.blockRoute === null ? this.listeners.block : this.blockRoute.of(op.name);
     if (to.length === 0 && this.events === null) return;
     const info = op.obj.waitInfo(op);
     this.deliver(to, {

@@ -211,27 +211,42 @@ export function wantsOf(listeners: Listeners, trace: boolean): Readonly<Record<T
 export type OpEventType = 'issue' | 'done' | 'block' | 'wake';
 
 /**
- * @internal Per operation name, the monitors an issue, done, block or wake event of
- * that operation goes to: built on first sight of each name (a program uses a few).
+ * @internal For one event type, per operation name, the monitors an event of that
+ * operation goes to: built on first sight of each name (a program uses a few). The
+ * two names asked for last are kept apart: one comes with nearly every step, and
+ * programs alternate a couple (acquire, release), which a map lookup would cost
+ * a tenth of a monitored step.
  */
-export class OpRoutes {
-  private readonly routes: Record<OpEventType, Map<string, readonly Listener[]>> = { issue: new Map(), done: new Map(), block: new Map(), wake: new Map() };
+export class OpRoute {
+  private lastOp = '';
+  private lastTo: readonly Listener[] = [];
+  private otherOp = '';
+  private otherTo: readonly Listener[] = [];
+  private readonly byOp = new Map<string, readonly Listener[]>();
 
-  constructor(private readonly listeners: Listeners) {}
+  constructor(private readonly all: readonly Listener[]) {}
 
-  of(type: OpEventType, op: string): readonly Listener[] {
-    const known = this.routes[type].get(op);
-    if (known !== undefined) return known;
-    const to = this.listeners[type].filter((l) => l.ops === null || l.ops.has(op));
-    this.routes[type].set(op, to);
+  of(op: string): readonly Listener[] {
+    if (op === this.lastOp) return this.lastTo;
+    let to: readonly Listener[];
+    if (op === this.otherOp) to = this.otherTo;
+    else {
+      const known = this.byOp.get(op);
+      if (known !== undefined) to = known;
+      else this.byOp.set(op, (to = this.all.filter((l) => l.ops === null || l.ops.has(op))));
+    }
+    this.otherOp = this.lastOp;
+    this.otherTo = this.lastTo;
+    this.lastOp = op;
+    this.lastTo = to;
     return to;
   }
 }
 
-/** @internal Routes by operation, or null when no monitor narrows by operation (or the trace hands them every event). */
-export function opRoutesOf(listeners: Listeners, trace: boolean): OpRoutes | null {
-  const narrowed = Object.values(listeners).some((to) => to.some((l) => l.ops !== null));
-  return trace || !narrowed ? null : new OpRoutes(listeners);
+/** @internal The route of events of `type` by operation, or null when no monitor of them narrows by operation (or the trace hands them every event). */
+export function opRouteOf(listeners: Listeners, type: OpEventType, trace: boolean): OpRoute | null {
+  const all = listeners[type];
+  return trace || !all.some((l) => l.ops !== null) ? null : new OpRoute(all);
 }
 
 let wantAll: Readonly<Record<TraceEvent['type'], boolean>> | undefined;
