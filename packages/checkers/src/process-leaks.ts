@@ -21,11 +21,13 @@ export interface LeakOptions {
 }
 
 /**
- * A monitor that reports, when a process's code ends, the non-daemonic children it
- * started and never joined (Python joins them for it at exit, so nothing hangs —
- * but their exit codes go unchecked and the parent's last steps race with them),
- * and the daemonic children killed at that moment while still blocked or working.
- * One finding per parent, `potential`.
+ * A monitor that reports, for a process whose code has ended, the non-daemonic
+ * children it started and never joined (Python joins them for it at exit, so nothing
+ * hangs — but their exit codes go unchecked and the parent's last steps race with
+ * them), and the daemonic children killed at that moment while still blocked or
+ * working. One finding per parent, `potential`, dated at the step its code ended;
+ * made when the process exits (or when the run ends with it still waiting for its
+ * children), so with `failOn: 'potential'` the run fails then.
  *
  * @example
  * ```ts
@@ -53,8 +55,7 @@ class LeakChecker extends CheckerBase {
   private killedIn = new Map<number, Killed>();
 
   constructor(log: FindingLog) {
-    // The issue event of an exit wait says when a parent's code ended with children running: rare, unlike other issues.
-    super(log, [...VIEW_EVENTS, 'issue'], [...VIEW_OPS, 'terminate', 'exit']);
+    super(log, VIEW_EVENTS, [...VIEW_OPS, 'terminate']);
   }
 
   protected reset(): void {
@@ -68,9 +69,9 @@ class LeakChecker extends CheckerBase {
     view.see(e);
     switch (e.type) {
       case 'exit':
-        // Judged already if its code ended while its children ran (the issue of its exit wait, below).
-        if (e.reason !== 'terminated') this.parentEnded(e.pid, e.step, e.time);
-        else {
+        if (e.reason !== 'terminated') {
+          if (!this.waitedAtExit(e.pid)) this.parentEnded(e.pid, e.step, e.time);
+        } else {
           const op = view.issued(e.pid);
           // The kernel's latest decision still says whether it could have run.
           this.killedIn.set(e.pid, { op: op === null ? null : opName(op.obj, op.op), blocked: !isEnabled(ctx.enabled(), e.pid) });
@@ -82,13 +83,28 @@ class LeakChecker extends CheckerBase {
           if (c !== undefined) this.byCall.add(c);
         }
         break;
-      case 'issue':
-        // Its code ended with children still running: it waits for them at exit.
-        if (e.op === 'exit') this.parentEnded(e.pid, e.step, e.time);
-        break;
       default:
         break;
     }
+  }
+
+  override onEnd(ctx: MonitorContext): void {
+    // Still waiting at exit for its children when the run ended (they deadlocked, or the step budget ran out).
+    for (const p of this.view.processes()) if (p.live) this.waitedAtExit(p.pid);
+    super.onEnd(ctx);
+  }
+
+  /**
+   * Whether `pid`'s code ended while its children still ran, so that it waited for
+   * them at exit (its latest operation is `exit`, issued the step its code ended):
+   * judged, and dated, from that step. Asked at its exit, or at the end of the run:
+   * taking the issue events of exit waits would route every step's issue event.
+   */
+  private waitedAtExit(pid: number): boolean {
+    const issued = this.view.issued(pid);
+    if (issued === null || issued.op !== 'exit') return false;
+    this.parentEnded(pid, issued.step, issued.time);
+    return true;
   }
 
   /** `pid`'s code ended at `step`: what did it leave behind? */
