@@ -218,9 +218,9 @@ export type OpEventType = 'issue' | 'done' | 'block' | 'wake';
  * a tenth of a monitored step.
  */
 export class OpRoute {
-  private lastOp = '';
+  private lastOp: string | null = null;
   private lastTo: readonly Listener[] = [];
-  private otherOp = '';
+  private otherOp: string | null = null;
   private otherTo: readonly Listener[] = [];
   private readonly byOp = new Map<string, readonly Listener[]>();
 

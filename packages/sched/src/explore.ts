@@ -290,7 +290,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const elapsedMs = performance.now() - started;
 
   let failure: Failure | undefined;
-  if (failed !== null) failure = await minimise(prog, failed, options, once);
+  if (failed !== null) failure = await minimise(prog, failed, options, runOptions, once);
   const complete = source.complete === true && stoppedBy !== 'failure' && (stoppedBy === 'complete' || stoppedBy === 'exhausted');
   const pruned = source.pruned ?? { redundant: 0, byBound: 0 };
   const outcomes = [...counts].map(([key, v]) => outcomeCount(key, v.count, v.execution, prog, runOptions, v.first)).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
@@ -378,6 +378,8 @@ async function minimise<R>(
   prog: Program<R>,
   failed: FirstFailure<R>,
   options: ExploreOptions<R>,
+  /** The exploration's copy of `options.run`. */
+  runOptions: ExploreRunOptions,
   once: (s: Strategy, seed: string | number | undefined, trace: boolean) => Promise<RunResult<R>> | RunResult<R>,
 ): Promise<Failure> {
   const seed = failed.result.seed;
@@ -399,7 +401,7 @@ async function minimise<R>(
     for (let bound = 0; bound < best.preemptions; bound++) {
       const bounded = await exploreWith(
         prog,
-        { ...unsharded, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget: { executions: 2000 }, run: { ...options.run, seed } },
+        { ...unsharded, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget: { executions: 2000 }, run: { ...runOptions, seed } },
         true,
         true,
       );
@@ -415,7 +417,6 @@ async function minimise<R>(
   // Re-run the chosen schedule exactly, with its trace, for the report.
   const final = await once(replayStrategy(best.result.schedule), seed, true);
   const verdict = judge(final, options.property) ?? { kind: failed.kind, message: failed.message };
-  const runOptions = options.run ?? {};
   const failure: Omit<Failure, 'traceTable'> = {
     kind: verdict.kind,
     message: verdict.message,

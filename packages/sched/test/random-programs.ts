@@ -23,7 +23,12 @@ export type BlockingStep =
   | { readonly kind: 'vset'; readonly value: number }
   | { readonly kind: 'vlocked'; readonly value: number }
   | { readonly kind: 'qget' | 'wait' | 'notify' | 'cwait' }
-  | { readonly kind: 'sem'; readonly event: number };
+  /**
+   * Inside a semaphore of one permit (a mutex) or two (two holders at once: no
+   * hand-over): read an event, or flicker it (set, then clear) — a read inside sees
+   * the flicker only if two processes hold the semaphore at once.
+   */
+  | { readonly kind: 'sem'; readonly event: number; readonly permits: 1 | 2; readonly inner: 'read' | 'flicker' };
 
 const blockingStep: fc.Arbitrary<BlockingStep> = fc.oneof(
   fc.record({ kind: fc.constant('locked' as const), lock: fc.nat(1), inner: fc.constantFrom('set' as const, 'clear' as const, 'read' as const), event: fc.nat(1) }),
@@ -36,7 +41,7 @@ const blockingStep: fc.Arbitrary<BlockingStep> = fc.oneof(
   fc.record({ kind: fc.constant('vset' as const), value: fc.integer({ min: 1, max: 9 }) }),
   fc.record({ kind: fc.constant('vlocked' as const), value: fc.integer({ min: 1, max: 9 }) }),
   fc.record({ kind: fc.constantFrom('qget' as const, 'wait' as const, 'notify' as const, 'cwait' as const) }),
-  fc.record({ kind: fc.constant('sem' as const), event: fc.nat(1) }),
+  fc.record({ kind: fc.constant('sem' as const), event: fc.nat(1), permits: fc.constantFrom(1 as const, 2 as const), inner: fc.constantFrom('read' as const, 'flicker' as const) }),
 );
 
 /** Two processes of one or two steps, or three of one step; the main process may join them. */
@@ -56,7 +61,7 @@ export function blockingProgram({ processes: spec, join }: { readonly processes:
       const q = mp.Queue<number>();
       const rl = mp.RLock();
       const v = mp.Value('i', 0);
-      const sem = mp.Semaphore(1);
+      const sems = [mp.Semaphore(1), mp.Semaphore(2)];
       const cond = mp.Condition();
       const logs: string[][] = spec.map(() => []);
       function* event(log: string[], inner: 'set' | 'clear' | 'read', e: Event): Gen {
@@ -107,11 +112,17 @@ export function blockingProgram({ processes: spec, join }: { readonly processes:
             case 'wait':
               yield* es[0]!.wait();
               break;
-            case 'sem':
+            case 'sem': {
+              const sem = sems[s.permits - 1]!;
               yield* sem.acquire();
-              yield* event(log, 'read', es[s.event]!);
+              if (s.inner === 'read') yield* event(log, 'read', es[s.event]!);
+              else {
+                yield* es[s.event]!.set();
+                yield* es[s.event]!.clear();
+              }
               yield* sem.release();
               break;
+            }
             case 'notify':
               yield* cond.acquire();
               yield* cond.notify();
