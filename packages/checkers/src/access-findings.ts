@@ -347,13 +347,14 @@ export function accessChecker(
   name: string,
   store: FindingStore,
   failOn: FailOn,
-  hooks: { readonly start: (ctx: MonitorContext) => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void; readonly events?: readonly TraceEvent['type'][] },
+  hooks: { readonly start: (ctx: MonitorContext) => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void; readonly events: readonly TraceEvent['type'][] },
 ): AccessChecker {
   const checker: AccessChecker = {
     name,
     // Neither checker looks at block/wake/sleep events: without them the kernel does
     // not even build them (the costliest events: a released lock wakes every waiter).
     blocking: false,
+    events: hooks.events,
     onStart(ctx: MonitorContext): void {
       hooks.start(ctx);
       store.begin();
@@ -382,6 +383,5 @@ export function accessChecker(
       store.clear();
     },
   };
-  // Without a declaration (the atomicity checker reads atomic blocks too) it gets every type.
-  return hooks.events === undefined ? checker : Object.assign(checker, { events: hooks.events });
+  return checker;
 }

@@ -2,6 +2,7 @@ import type { AccessEvent, IssueEvent, TraceEvent } from '@interleave/core';
 import {
   FindingStore,
   accessChecker,
+  accessEvents,
   accessOf,
   codeOf,
   eventOf,
@@ -77,6 +78,8 @@ export function atomicity(options: AtomicityOptions = {}): AtomicityMonitor {
   const store = new FindingStore();
   let run = new AtomicityRun(sources, implicit, store, NO_RUN);
   return accessChecker('atomicity', store, failOn, {
+    // What the access checkers read, and the declared blocks.
+    events: [...accessEvents(sources), 'atomic-begin', 'atomic-end'],
     start(ctx): void {
       run = new AtomicityRun(sources, implicit, store, (pid) => ctx.issued(pid));
     },

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { program, run, runSync, type DictProxy, type Op, type Program, type RawValue, type Value, type World } from '@interleave/core';
-import { accessChecks, lostUpdates, races, type Finding } from '../src/index.js';
+import { accessChecks, atomicity, lostUpdates, races, type Finding } from '../src/index.js';
 import { locked, unlocked } from '../../../examples/course/manager.js';
 import { buyLocked, buyUnlocked, counterLocked, counterUnlocked } from '../../../examples/course/ticket.js';
 
@@ -115,8 +115,8 @@ describe('accessChecks: one pass, the same findings as races() and lostUpdates()
 });
 
 describe('the events the access checkers ask for', () => {
-  it('declare what they read (accesses, messages, process starts and ends), not prints, clocks, block/wake or an issue per step', () => {
-    for (const m of [accessChecks(), races(), lostUpdates()]) {
+  it('declare what they read (accesses, messages, process starts and ends; atomicity also its blocks), not prints, clocks, block/wake or an issue per step', () => {
+    for (const m of [accessChecks(), races(), lostUpdates(), atomicity()]) {
       expect(m.events).toEqual(expect.arrayContaining(['spawn', 'thread-start', 'done', 'access', 'send', 'recv', 'exit', 'reap']));
       for (const unread of ['print', 'clock', 'block', 'wake', 'sleep', 'issue'] as const) expect(m.events).not.toContain(unread);
     }
