@@ -20,7 +20,8 @@
  * one pass), `lockOrder()`, `starvation()`, `processLeaks()`, `joinBeforeDrain()`
  * and `assertions()` — against no monitor at all (the kernel then builds no event),
  * on the `shared` workload; `access-ratio` and `rest-ratio` split it into
- * `accessChecks()` alone and the five others alone; `kernel-ratio` is all six on the
+ * `accessChecks()` alone and the five others alone, `with-atomicity-ratio` the six and
+ * `atomicity()` (implicit read-modify-writes; no declared blocks here); `kernel-ratio` is all six on the
  * kernel workload (locks, no shared data). Left out: `always`, `atEnd`,
  * `sometimes`, `reachable` and `linearizable`, which need the user's predicate or
  * model, and `races()`/`lostUpdates()`, which `accessChecks()` runs in one pass.
@@ -33,7 +34,7 @@
  * monitors look slower than they are).
  */
 import { program, runSync, type Lock, type Monitor, type Program, type RawValue, type World } from '@interleave/core';
-import { accessChecks, assertions, joinBeforeDrain, lockOrder, lostUpdates, processLeaks, races, starvation } from '@interleave/checkers';
+import { accessChecks, assertions, atomicity, joinBeforeDrain, lockOrder, lostUpdates, processLeaks, races, starvation } from '@interleave/checkers';
 import { generatorCounter } from './kernel.js';
 
 const PROCS = 4;
@@ -95,13 +96,14 @@ function compare(prog: Program<number>, reps: number): { off: number; on: number
  * Best of `reps` runs with no monitor, with {@link ALL}, with `accessChecks()` alone
  * and with the others alone, alternating: steps per CPU-second.
  */
-function compareAll(prog: Program<number>, reps: number): { none: number; all: number; access: number; rest: number } {
-  const best = { none: 0, all: 0, access: 0, rest: 0 };
+function compareAll(prog: Program<number>, reps: number): { none: number; all: number; access: number; rest: number; atomicity: number } {
+  const best = { none: 0, all: 0, access: 0, rest: 0, atomicity: 0 };
   for (let i = 0; i < reps; i++) {
     best.none = Math.max(best.none, once(prog, []));
     best.all = Math.max(best.all, once(prog, ALL.map((make) => make())));
     best.access = Math.max(best.access, once(prog, [accessChecks()]));
     best.rest = Math.max(best.rest, once(prog, ALL.slice(1).map((make) => make())));
+    best.atomicity = Math.max(best.atomicity, once(prog, [...ALL.map((make) => make()), atomicity()]));
   }
   return best;
 }
@@ -121,12 +123,13 @@ export function benchCheckers(): void {
   }
   const prog = sharedWorkload(50_000);
   compareAll(prog, 1); // warm-up, every path
-  const { none, all, access, rest } = compareAll(prog, 7);
+  const { none, all, access, rest, atomicity: withAtomicity } = compareAll(prog, 7);
   report('checkers.all.none', none, 'steps/s');
   report('checkers.all.on', all, 'steps/s');
   report('checkers.all.ratio', (100 * all) / none, '%');
   report('checkers.all.access-ratio', (100 * access) / none, '%');
   report('checkers.all.rest-ratio', (100 * rest) / none, '%');
+  report('checkers.all.with-atomicity-ratio', (100 * withAtomicity) / none, '%');
   // The kernel bench's own workload (locks, no shared data): what they cost a program
   // that synchronises but shares no memory, against no monitor at all again.
   const locks = compareAll(generatorCounter(100_000), 7);
