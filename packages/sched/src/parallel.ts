@@ -174,7 +174,8 @@ class ShardRun {
   }
 }
 
-function fromWorker(e: Error & { code?: unknown }, which: string, api: string): SimulationError {
+/** @internal What a worker's error means to the caller of `api` (exported for its tests). */
+export function fromWorker(e: Error & { code?: unknown }, which: string, api: string): SimulationError {
   if (e.name === 'SimulationError' && typeof e.code === 'string') {
     // Misuse found in the worker (a bad job, a program misusing the simulator): as in one thread.
     return new SimulationError(e.code as SimulationErrorCode, `${e.message}\n  (in ${which})`);

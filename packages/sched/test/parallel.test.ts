@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimulationError, type SimulationErrorCode } from '@interleave/core';
 import { check, checkParallel, explore, exploreParallel, job, replay } from '../src/index.js';
+import { fromWorker } from '../src/parallel.js';
 import { counter, exhaustiveHunt, hunt, longHunt, survey } from './parallel.jobs.js';
 
 // Each worker loads tsx and compiles the sources: a few seconds per exploration.
@@ -169,6 +170,18 @@ describe('exploreParallel errors', () => {
   it('rejects a job whose options set their own shard', async () => {
     const m = await rejectionOf(exploreParallel(jobs, 'setsShard', { workers: 1 }), 'INVALID_OPTION');
     expect(m).toContain('the job\'s options set shard {"index":0,"count":2}, but each worker explores a shard of its own.');
+  });
+
+  it('a worker that cannot load tsx says so, and how to fix it', () => {
+    // The boot script tags a failed import of tsx's API; provoking it for real needs a tree without tsx.
+    const e = Object.assign(new Error("Cannot find package 'tsx' imported from /app/[worker eval]"), { code: 'TSX_NOT_FOUND' });
+    const m = fromWorker(e, 'the worker exploring shard 0 of 2', 'exploreParallel(module, "survey", options)');
+    expect(m.code).toBe('WORKER_FAILED');
+    expect(m.message).toBe(
+      'exploreParallel(module, "survey", options): the worker exploring shard 0 of 2 could not load tsx to run TypeScript: ' +
+        "Cannot find package 'tsx' imported from /app/[worker eval]\n" +
+        '  How to fix: install tsx (npm i -D tsx) and run from the project directory, or compile to JavaScript and pass `tsx: false`.',
+    );
   });
 
   it('without tsx a worker cannot load TypeScript, and says how to fix it', async () => {
