@@ -313,8 +313,8 @@ const LAZY_STREAMS: PropertyDescriptorMap = Object.fromEntries(
       configurable: true,
       get(this: { output: readonly OutputLine[] }): string {
         const text = joinLines(this.output, stream);
-        // Cached by becoming a plain property (unless the caller froze the result).
-        if (!Object.isFrozen(this)) Object.defineProperty(this, stream, { value: text, enumerable: true });
+        // Cached by becoming a plain property, like the eagerly joined ones (unless the caller froze the result).
+        if (!Object.isFrozen(this)) Object.defineProperty(this, stream, { value: text, enumerable: true, writable: true, configurable: true });
         return text;
       },
     },

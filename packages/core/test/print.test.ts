@@ -38,7 +38,7 @@ describe('a result joins stdout at once for a few lines, on first read for more'
     const r = await run(hello);
     expect(r.stdout).toBe(text);
     expect(r.stderr).toBe('');
-    expect(Object.getOwnPropertyDescriptor(r, 'stdout')).toMatchObject({ value: text, enumerable: true });
+    expect(Object.getOwnPropertyDescriptor(r, 'stdout')).toMatchObject({ value: text, enumerable: true, writable: true, configurable: true });
     expect(Object.keys(r).slice(0, 12)).toEqual(['status', 'program', 'seed', 'strategy', 'timing', 'steps', 'time', 'schedule', 'output', 'stdout', 'stderr', 'processes']);
     const frozen = Object.freeze(await run(hello));
     expect(frozen.stdout).toBe(text);
