@@ -1,6 +1,6 @@
 import type { TraceEvent } from '@interleave/core';
 import { FindingStore, accessChecker, accessEvents, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
-import { HappensBefore, NO_RUN } from './hb.js';
+import { engineFor } from './hb.js';
 import { lostUpdateDetector } from './lost-updates.js';
 import { raceDetector } from './races.js';
 
@@ -22,13 +22,13 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ sources, issued: NO_RUN });
+  let hb = engineFor(sources, null);
   let lost = lostUpdateDetector(hb, store);
   let race = raceDetector(hb, store);
   return accessChecker('access-checks', store, failOn, {
     events: accessEvents(sources),
     start(ctx): void {
-      hb = new HappensBefore({ sources, issued: (pid) => ctx.issued(pid) });
+      hb = engineFor(sources, ctx);
       lost = lostUpdateDetector(hb, store);
       race = raceDetector(hb, store);
     },

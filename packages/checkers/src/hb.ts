@@ -38,7 +38,7 @@
  *
  * @internal Used by the race and lost-update checkers; not part of the API.
  */
-import type { AccessEvent, DoneEvent, IssueEvent, ReapEvent, RecvEvent, SendEvent, SpawnEvent, ThreadStartEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, DoneEvent, IssueEvent, MonitorContext, ReapEvent, RecvEvent, SendEvent, SpawnEvent, ThreadStartEvent, TraceEvent } from '@interleave/core';
 
 /** A vector clock: entry i is what is known of process index i's own clock. */
 export type VC = number[];
@@ -212,6 +212,11 @@ function without(held: readonly string[], lock: string): readonly string[] {
 
 /** `EngineOptions.issued` of an engine that follows no run yet. */
 export const NO_RUN = (): null => null;
+
+/** An engine for the run `ctx` starts (null: a placeholder until the monitor's first run). */
+export function engineFor(sources: boolean, ctx: MonitorContext | null): HappensBefore {
+  return new HappensBefore({ sources, issued: ctx === null ? NO_RUN : (pid) => ctx.issued(pid) });
+}
 
 /** Options of the engine. */
 export interface EngineOptions {

@@ -14,7 +14,7 @@ import {
   accessChecker,
   type AccessChecker,
 } from './access-findings.js';
-import { HappensBefore, NO_RUN, type Proc } from './hb.js';
+import { engineFor, type HappensBefore, type Proc } from './hb.js';
 import type { Finding, FindingStatus } from './report.js';
 import { OpenSpans, completes, setAt } from './rmw-spans.js';
 
@@ -110,12 +110,12 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ sources, issued: NO_RUN });
+  let hb = engineFor(sources, null);
   let detector = lostUpdateDetector(hb, store);
   return accessChecker('lost-updates', store, failOn, {
     events: accessEvents(sources),
     start(ctx): void {
-      hb = new HappensBefore({ sources, issued: (pid) => ctx.issued(pid) });
+      hb = engineFor(sources, ctx);
       detector = lostUpdateDetector(hb, store);
     },
     event(e: TraceEvent): void {

@@ -14,7 +14,7 @@ import {
   accessChecker,
   type AccessChecker,
 } from './access-findings.js';
-import { HappensBefore, NO_RUN, type Proc } from './hb.js';
+import { engineFor, type HappensBefore, type Proc } from './hb.js';
 import type { Finding } from './report.js';
 
 /** Options of {@link races}. */
@@ -66,12 +66,12 @@ export function races(options: RaceOptions = {}): RaceMonitor {
   const failOn = options.failOn ?? 'confirmed';
   const sources = options.sources ?? false;
   const store = new FindingStore();
-  let hb = new HappensBefore({ sources, issued: NO_RUN });
+  let hb = engineFor(sources, null);
   let detector = raceDetector(hb, store);
   return accessChecker('races', store, failOn, {
     events: accessEvents(sources),
     start(ctx): void {
-      hb = new HappensBefore({ sources, issued: (pid) => ctx.issued(pid) });
+      hb = engineFor(sources, ctx);
       detector = raceDetector(hb, store);
     },
     event(e: TraceEvent): void {
