@@ -7,10 +7,10 @@
  * one (round-robin, which never skips a runnable process forever on its own), a
  * starved process points at the program, e.g. at Python locks being unfair.
  */
-import type { MonitorContext, ProcessView, RunResult, TraceEvent } from '@interleave/core';
+import { SimulationError, type MonitorContext, type PassOvers, type RunResult, type TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { Finding, FindingEvent } from './report.js';
-import { PidTable, THREAD_PID_BASE, VIEW_EVENTS, opName } from './run-view.js';
+import { THREAD_PID_BASE, VIEW_EVENTS, opName } from './run-view.js';
 
 // ------------------------------------------------------------------ step limit
 
@@ -152,8 +152,8 @@ export interface StarvationOptions {
 /**
  * A monitor that reports a process that could have run at `limit` steps while
  * waiting in one operation, and was never chosen: starvation (bounded bypass).
- * The processes each step was chosen among come from the kernel (`ctx.enabled()`),
- * so it needs no block or wake events. Meaningful under a fair strategy
+ * The kernel counts the pass-overs (`passes: true`, `ProcessView.passes`): it needs
+ * no block or wake events, and keeps no per-process record of its own. Meaningful under a fair strategy
  * (round-robin), where the only way to starve is the program's own doing — a
  * releaser that always re-takes an unfair lock, or a busy-wait that never yields.
  *
@@ -166,69 +166,20 @@ export interface StarvationOptions {
  * ```
  */
 export function starvation(options: StarvationOptions = {}): Checker {
-  return new StarvationChecker(options.limit ?? 100, new FindingLog(options.failOn ?? 'confirmed'));
-}
-
-/** One process's wait in one operation: how often it was passed over, and for whom. Reused from wait to wait. */
-class Wait {
-  active = false;
-  since = 0;
-  sinceTime = 0;
-  passed = 0;
-  inARow = 0;
-  longest = 0;
-  lastStep = -1;
-  reported = false;
-  /** Who ran instead, and how many times: the first `n` entries of parallel lists, kept from wait to wait. */
-  private readonly runners: number[] = [];
-  private readonly counts: number[] = [];
-  private n = 0;
-  private lastRunner = -1;
-
-  begin(since: number, sinceTime: number): void {
-    this.active = true;
-    this.since = since;
-    this.sinceTime = sinceTime;
-    this.passed = 0;
-    this.inARow = 0;
-    this.longest = 0;
-    this.lastStep = -1;
-    this.reported = false;
-    this.n = 0;
-    this.lastRunner = -1;
+  const limit = options.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new SimulationError(
+      'INVALID_OPTION',
+      `starvation(): limit must be a positive whole number of steps, got ${String(limit)}.\n  How to fix: pass how many pass-overs in one wait count as starvation, e.g. starvation({ limit: 100 }) (the default).`,
+    );
   }
-
-  /** Passed over at `step` while `runner` ran. */
-  pass(step: number, runner: number): void {
-    this.passed++;
-    this.inARow = this.lastStep === step - 1 ? this.inARow + 1 : 1;
-    if (this.inARow > this.longest) this.longest = this.inARow;
-    this.lastStep = step;
-    let i = this.lastRunner;
-    if (i < 0 || this.runners[i] !== runner) {
-      i = 0;
-      while (i < this.n && this.runners[i] !== runner) i++;
-      if (i === this.n) {
-        this.runners[i] = runner;
-        this.counts[i] = 0;
-        this.n++;
-      }
-      this.lastRunner = i;
-    }
-    this.counts[i]!++;
-  }
-
-  /** [pid, times] by times, most first. */
-  ranking(): [number, number][] {
-    const r: [number, number][] = [];
-    for (let i = 0; i < this.n; i++) r.push([this.runners[i]!, this.counts[i]!]);
-    return r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  }
+  return new StarvationChecker(limit, new FindingLog(options.failOn ?? 'confirmed'));
 }
 
 class StarvationChecker extends CheckerBase {
   readonly name = 'starvation';
-  private waits = new PidTable<Wait>();
+  /** The kernel counts pass-overs for it: no per-process bookkeeping here. */
+  readonly passes = true;
 
   constructor(
     private readonly limit: number,
@@ -237,46 +188,26 @@ class StarvationChecker extends CheckerBase {
     super(log, VIEW_EVENTS);
   }
 
-  protected reset(): void {
-    this.waits = new PidTable();
-  }
+  protected reset(): void {}
 
   onEvent(e: TraceEvent, ctx: MonitorContext): void {
     this.view.see(e);
-    if (e.type === 'done') {
-      // One done event per step: the processes it was chosen among, but for it, were passed over.
-      const enabled = ctx.enabled();
-      if (enabled.length > 1) {
-        for (let i = 0; i < enabled.length; i++) {
-          const p = enabled[i]!;
-          if (p.pid !== e.pid) this.passOver(p, e.pid, e.step);
-        }
-      }
-    } else if (e.type !== 'exit') return;
-    // A new operation (or the end) starts a new wait.
-    const w = this.waits.get(e.pid);
-    if (w !== undefined) w.active = false;
-  }
-
-  private passOver(p: ProcessView, chosen: number, step: number): void {
-    const pid = p.pid;
-    let w = this.waits.get(pid);
-    if (w === undefined) this.waits.set(pid, (w = new Wait()));
-    // The wait began when it issued the operation it is still waiting to perform.
-    if (!w.active) w.begin(p.issuedStep, p.issuedTime);
-    w.pass(step, chosen);
-    if (w.passed >= this.limit && !w.reported) {
-      w.reported = true;
-      this.log.add(this.report(pid, w, step));
+    if (e.type !== 'done') return;
+    // One done event per step: the processes it was chosen among, but for it, were
+    // passed over once more. Each wait reaches the limit once.
+    const enabled = ctx.enabled();
+    for (let i = 0; i < enabled.length; i++) {
+      const w = enabled[i]!.passes;
+      if (w !== null && w.count === this.limit) this.log.add(this.report(enabled[i]!.pid, w, e.step));
     }
   }
 
-  private report(pid: number, w: Wait, step: number): Finding {
+  private report(pid: number, w: PassOvers, step: number): Finding {
     const view = this.view;
     const p = view.proc(pid);
     const pending = view.issued(pid);
     const op = pending === null ? 'its first step' : opName(pending.obj, pending.op);
-    const runners = w.ranking();
+    const runners = w.runners();
     const acquire = pending !== null && pending.op === 'acquire';
     const events: FindingEvent[] = [view.at(pid, op, `waiting since step ${w.since}`, w.since, w.sinceTime)];
     for (const [r, n] of runners.slice(0, 3)) events.push(view.at(r, 'ran instead', `${n} time${n > 1 ? 's' : ''} while ${p.name} could have run`, step, view.time));
@@ -284,7 +215,7 @@ class StarvationChecker extends CheckerBase {
       kind: 'starvation',
       status: 'confirmed',
       message:
-        `${view.label(pid)} starved ${pending === null ? 'before its first step' : `in ${op}`}: runnable at ${w.passed} steps since step ${w.since} (up to ${w.longest} in a row), never chosen; ` +
+        `${view.label(pid)} starved ${pending === null ? 'before its first step' : `in ${op}`}: runnable at ${w.count} step${w.count === 1 ? '' : 's'} since step ${w.since} (up to ${w.longestInARow} in a row), never chosen; ` +
         `${runners.slice(0, 3).map(([r]) => view.label(r)).join(', ')} ran instead`,
       why: acquire
         ? `each time ${pending.obj} was released ${p.name} became runnable, but the releaser went on and took it again first: ` +
@@ -294,7 +225,7 @@ class StarvationChecker extends CheckerBase {
         ? 'do not rely on lock fairness: hand over explicitly (a Condition or Semaphore per turn, or a work queue), or do the slow work outside the lock.'
         : 'make the busy process block or sleep while it waits (Event.wait(), Queue.get(), time.sleep()) instead of polling in a tight loop.',
       events,
-      data: { pid, op, since: w.since, passed: w.passed, longestInARow: w.longest, runners: Object.fromEntries(runners) },
+      data: { pid, op, since: w.since, passed: w.count, longestInARow: w.longestInARow, runners: Object.fromEntries(runners) },
       key: `starvation:${p.name}:${op}`,
     };
   }

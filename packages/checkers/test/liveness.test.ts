@@ -120,6 +120,20 @@ describe('starvation under a fair strategy (round-robin)', () => {
     expect(starved.findings).toEqual([]);
   });
 
+  it('refuses a limit that is not a positive whole number, saying what to pass', () => {
+    for (const limit of [0, -3, 2.5, Number.NaN]) {
+      expect(() => starvation({ limit })).toThrow(
+        `starvation(): limit must be a positive whole number of steps, got ${String(limit)}.\n  How to fix: pass how many pass-overs in one wait count as starvation, e.g. starvation({ limit: 100 }) (the default).`,
+      );
+    }
+  });
+
+  it('a limit of 1 reports the first pass-over', async () => {
+    const starved = starvation({ limit: 1, failOn: 'never' });
+    await run(lockHog(true), { strategy: roundRobinStrategy(), monitors: [starved] });
+    expect(starved.findings[0]?.message).toMatch(/runnable at 1 step since step \d+ \(up to 1 in a row\)/);
+  });
+
   it('reports nothing on the fair program under random schedules either', async () => {
     for (let seed = 0; seed < 10; seed++) {
       const starved = starvation({ limit: 50 });

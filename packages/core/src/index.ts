@@ -21,6 +21,7 @@ export type { OutputLine, BlockedProcess } from './kernel.js';
 export { Op, SimObject } from './op.js';
 export type { WaitInfo, Footprint } from './op.js';
 export type { ProcessView } from './process-state.js';
+export type { PassOvers } from './passes.js';
 export { Process } from './primitives/process.js';
 export type { ProcessOptions } from './primitives/process.js';
 export { Lock, RLock, Acquirable } from './primitives/lock.js';

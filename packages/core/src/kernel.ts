@@ -6,6 +6,7 @@ import { listenersOf, opRouteOf, wantsOf, type Listener, type Listeners, type Mo
 import { Clock } from './primitives/io.js';
 import { NEXT_PHASE, Op } from './op.js';
 import { SimProcess } from './process-state.js';
+import { PassCount } from './passes.js';
 import { createRng, subSeed, type Rng } from './rng.js';
 import { PID_BASE, Schedule, THREAD_BASE } from './schedule.js';
 import { Thread } from './primitives/thread.js';
@@ -89,6 +90,8 @@ export class Kernel implements ChoiceContext {
 
   /** Someone wants block/wake/sleep events (the trace, or a monitor that did not opt out). */
   private readonly observedBlocking: boolean;
+  /** A monitor reads ProcessView.passes: each decision counts the runnable processes it passed over. */
+  private readonly countsPasses: boolean;
   /** Someone wants access events: primitives skip naming the location when nobody does. */
   readonly tracksAccesses: boolean;
   /** Per event type, whether the trace or a monitor wants it: an event nobody wants is not built. */
@@ -140,6 +143,7 @@ export class Kernel implements ChoiceContext {
     this.wakeRoute = opRouteOf(listeners, 'wake', config.trace);
     this.wants = wants;
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
+    this.countsPasses = config.monitors.some((m) => m.passes === true);
     this.tracksAccesses = wants.access;
     this.events = config.trace ? [] : null;
     this.observer = config.strategy.observer ?? null;
@@ -423,8 +427,18 @@ export class Kernel implements ChoiceContext {
         }
         chosen = pick;
         this.schedule.push(chosen.pid);
+        if (this.countsPasses) this.passOver(enabled, chosen);
       }
       if (this.execute(chosen)) return;
+    }
+  }
+
+  /** The coming step runs `chosen`: every other process of `enabled` is passed over. */
+  private passOver(enabled: readonly SimProcess[], chosen: SimProcess): void {
+    const step = this.step + 1;
+    for (let i = 0; i < enabled.length; i++) {
+      const p = enabled[i]!;
+      if (p !== chosen) (p.passCount ??= new PassCount()).pass(p.steps, p.issuedStep, p.issuedTime, step, chosen.pid);
     }
   }
 

@@ -72,6 +72,25 @@ export interface Monitor {
    */
   readonly blocking?: boolean;
   /**
+   * Whether the monitor reads `ProcessView.passes` — how often each process was
+   * passed over in its current wait. Default false: the kernel counts pass-overs
+   * (one look at each runnable process per decision) only when a monitor of the run
+   * asks, and once for all of them however many do. Read once per run.
+   *
+   * @example
+   * ```ts
+   * const patience: Monitor = {
+   *   name: 'patience',
+   *   passes: true,
+   *   events: ['done'],
+   *   onEvent(e, ctx) {
+   *     for (const p of ctx.enabled()) if (p.passes?.count === 50) ctx.fail(`${p.name} waited 50 turns`);
+   *   },
+   * };
+   * ```
+   */
+  readonly passes?: boolean;
+  /**
    * The event types the monitor needs; default every type. The kernel does not
    * build an event that neither a monitor nor the trace wants, and calls each
    * monitor only for the types it wants — so a monitor of locks that declares
@@ -172,6 +191,10 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
     if (ops !== undefined && !Array.isArray(ops)) throw misuse('INVALID_OPTION', `Monitor "${m.name}": ops must be an array of operation names, got ${show(ops)}.`, fixOps);
     const badOp = Array.isArray(ops) ? ops.findIndex((o) => typeof o !== 'string') : -1;
     if (badOp >= 0) throw misuse('INVALID_OPTION', `Monitor "${m.name}": ops lists ${show((ops as unknown[])[badOp])}, which is not an operation name.`, fixOps);
+    const passes: unknown = m.passes;
+    if (passes !== undefined && typeof passes !== 'boolean') {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": passes must be true or false, got ${show(passes)}.`, 'set passes: true to have the kernel count pass-overs (ProcessView.passes), or omit it.');
+    }
     const events: unknown = m.events;
     if (events === undefined) continue;
     if (!Array.isArray(events)) throw misuse('INVALID_OPTION', `Monitor "${m.name}": events must be an array of trace event types, got ${show(events)}.`, fix());

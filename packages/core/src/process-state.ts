@@ -2,6 +2,7 @@ import type { Op } from './op.js';
 import type { Rng } from './rng.js';
 import type { SimObject } from './op.js';
 import type { IssueEvent } from './trace.js';
+import type { PassCount, PassOvers } from './passes.js';
 
 /** A process as strategies and monitors see it: read-only. */
 export interface ProcessView {
@@ -19,6 +20,19 @@ export interface ProcessView {
   readonly issuedStep: number;
   /** The virtual time at which it issued its latest operation. */
   readonly issuedTime: number;
+  /**
+   * How often scheduling decisions passed it over — it could have run, another was
+   * chosen — since it last ran: how many, since when, the longest run of them in a
+   * row, and who ran instead. Null when none did yet; counted only when a monitor
+   * of the run declares `passes: true` (null otherwise).
+   *
+   * @example
+   * ```ts
+   * // In a monitor declaring passes: true, at a done event:
+   * for (const p of ctx.enabled()) if (p.passes?.count === 100) report(p.pid, p.passes.runners());
+   * ```
+   */
+  readonly passes: PassOvers | null;
 }
 
 /** The kernel's record of one live or finished process. */
@@ -62,6 +76,8 @@ export class SimProcess implements ProcessView {
   gen: Generator<unknown, unknown, unknown> | null = null;
   resolve: ((v: unknown) => unknown) | null = null;
   reject: ((e: unknown) => unknown) | null = null;
+  /** Its pass-overs, when a monitor counts them (see `passes`). */
+  passCount: PassCount | null = null;
   /** Last block/wake state reported, so each transition is traced once. */
   blocked = false;
   steps = 0;
@@ -97,6 +113,11 @@ export class SimProcess implements ProcessView {
     for (const c of this.children) if (!c.done) return false;
     for (const t of this.threads) if (!t.done && t.pending!.obj.ready(t.pending!)) return false;
     return true;
+  }
+
+  get passes(): PassOvers | null {
+    const c = this.passCount;
+    return c !== null && c.atSteps === this.steps ? c : null;
   }
 
   get handleId(): string {

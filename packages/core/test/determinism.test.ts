@@ -684,6 +684,95 @@ describe('kernel laws over random programs', () => {
   });
 });
 
+// ------------------------------------------------------------ (f) pass-overs
+
+/** Pass-overs counted by hand at every step, from the decision's runnable processes: what ProcessView.passes must equal. */
+class HandCount {
+  count = 0;
+  since = 0;
+  sinceTime = 0;
+  longestInARow = 0;
+  private inARow = 0;
+  private lastStep = -1;
+  readonly runners = new Map<number, number>();
+
+  constructor(since: number, sinceTime: number) {
+    this.since = since;
+    this.sinceTime = sinceTime;
+  }
+
+  pass(step: number, runner: number): void {
+    this.count++;
+    this.inARow = this.lastStep === step - 1 ? this.inARow + 1 : 1;
+    this.longestInARow = Math.max(this.longestInARow, this.inARow);
+    this.lastStep = step;
+    this.runners.set(runner, (this.runners.get(runner) ?? 0) + 1);
+  }
+}
+
+describe('(f) pass-overs', () => {
+  it("ProcessView.passes equals counting, at every step, each runnable process the decision did not choose", async () => {
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(descArb, seedArb, optsArb, async (desc, seed, opts) => {
+        const hand = new Map<number, HandCount>();
+        const checker: Monitor = {
+          name: 'pass-overs',
+          passes: true,
+          blocking: false,
+          events: ['done'],
+          onEvent(e, ctx) {
+            if (e.type !== 'done') return;
+            hand.delete(e.pid); // it ran: its wait is over
+            const enabled = ctx.enabled();
+            for (const p of enabled) {
+              if (p.pid === e.pid) {
+                expect(p.passes).toBeNull();
+                continue;
+              }
+              let h = hand.get(p.pid);
+              if (h === undefined) hand.set(p.pid, (h = new HandCount(p.issuedStep, p.issuedTime)));
+              h.pass(e.step, e.pid);
+              const got = p.passes;
+              expect(got).not.toBeNull();
+              const runners = [...h.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+              expect({ count: got!.count, since: got!.since, sinceTime: got!.sinceTime, longestInARow: got!.longestInARow, runners: got!.runners() }).toEqual({
+                count: h.count,
+                since: h.since,
+                sinceTime: h.sinceTime,
+                longestInARow: h.longestInARow,
+                runners,
+              });
+              compared++;
+            }
+          },
+        };
+        const r = await runChecked(render(desc, 'gen'), runOptions(seed, opts, { monitors: [checker] }), true);
+        expectNoError(r);
+      }),
+      { numRuns: runs(200) },
+    );
+    expect(compared).toBeGreaterThan(200);
+  });
+
+  it('are not counted unless a monitor declares passes: true', () => {
+    let seen = 0;
+    const looker: Monitor = {
+      name: 'looker',
+      events: ['done'],
+      onEvent(_e, ctx) {
+        for (const p of ctx.enabled()) {
+          expect(p.passes).toBeNull();
+          seen++;
+        }
+      },
+    };
+    const desc: Desc = { procs: [[{ k: 'print', text: 'a' }, { k: 'print', text: 'b' }], [{ k: 'print', text: 'c' }]], semValue: 1 };
+    runSync(render(desc, 'gen'), { seed: 3, monitors: [looker] });
+    expect(seen).toBeGreaterThan(4);
+  });
+});
+
 // ------------------------------------------------------------ (e) globals
 
 describe('(e) ambient globals are simulated during a run and restored after it', () => {

@@ -585,6 +585,11 @@ describe('INVALID_OPTION', () => {
       message: msg('Monitor "joins": ops must be an array of operation names, got "join".', "name operations as in trace events ('acquire', 'join'), or omit ops to get all of them."),
     },
     {
+      name: "a monitor's passes that is not a boolean",
+      options: { monitors: [{ name: 'patience', passes: 'yes', onEvent: () => undefined }] },
+      message: msg('Monitor "patience": passes must be true or false, got "yes".', 'set passes: true to have the kernel count pass-overs (ProcessView.passes), or omit it.'),
+    },
+    {
       name: "a monitor's ops with something else than a name",
       options: { monitors: [{ name: 'joins', ops: ['join', 3], onEvent: () => undefined }] },
       message: msg('Monitor "joins": ops lists 3, which is not an operation name.', "name operations as in trace events ('acquire', 'join'), or omit ops to get all of them."),
