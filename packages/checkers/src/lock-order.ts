@@ -85,6 +85,12 @@ interface Edge {
 
 type VC = ReadonlyMap<number, number>;
 
+/** Per process: the locks it holds, and its fork/join clock (replaced, never changed, when it moves on). */
+class Holder {
+  readonly held: Held[] = [];
+  constructor(public vc: VC) {}
+}
+
 /** What the checker knows of an object that was acquired or released. */
 interface LockInfo {
   readonly isLock: boolean;
@@ -120,11 +126,13 @@ class LockOrderChecker extends CheckerBase {
   readonly name = 'lock-order';
   private readonly maxCycle: number;
   private readonly isLock: RegExp;
-  private held = new PidTable<Held[]>();
+  private holders = new PidTable<Holder>();
+  /** The process of the last lookup: a release is by the process whose acquire came just before, as a rule. */
+  private lastPid = -1;
+  private lastHolder: Holder | null = null;
   /** Released records, for the next acquire by anyone. */
   private spare: Held[] = [];
   private locks = new Map<string, LockInfo>();
-  private vcs = new PidTable<VC>();
   /** from → to → edge instances (the first per process). */
   private edges = new Map<string, Map<string, Edge[]>>();
   private found = new Map<string, Edge[]>();
@@ -140,11 +148,12 @@ class LockOrderChecker extends CheckerBase {
   }
 
   protected reset(): void {
-    this.held = new PidTable();
+    this.holders = new PidTable();
+    this.lastPid = -1;
+    this.lastHolder = null;
     this.spare = [];
     this.locks = new Map();
     this.lastObj = '';
-    this.vcs = new PidTable();
     this.edges = new Map();
     this.found = new Map();
   }
@@ -153,13 +162,13 @@ class LockOrderChecker extends CheckerBase {
     this.view.see(ev);
     switch (ev.type) {
       case 'spawn': {
-        const parent = this.vcOf(ev.pid);
-        const child = new Map(parent);
+        const parent = this.holder(ev.pid);
+        const child = new Map(parent.vc);
         child.set(ev.child, 1);
-        this.vcs.set(ev.child, child);
-        const next = new Map(parent);
-        next.set(ev.pid, (parent.get(ev.pid) ?? 0) + 1);
-        this.vcs.set(ev.pid, next);
+        this.holder(ev.child).vc = child;
+        const next = new Map(parent.vc);
+        next.set(ev.pid, (parent.vc.get(ev.pid) ?? 0) + 1);
+        parent.vc = next;
         break;
       }
       case 'done': {
@@ -170,18 +179,19 @@ class LockOrderChecker extends CheckerBase {
           if (!lock.isLock) break;
           if (op === 'acquire') {
             if (ev.value !== true) break;
-            const mine = this.heldBy(ev.pid);
+            const me = this.holder(ev.pid);
+            const mine = me.held;
             if (mine.length > 0) this.requested(ev.pid, obj);
             const i = indexOf(mine, obj);
             if (i >= 0) mine[i]!.depth++;
-            else mine.push(this.take(obj, ev.step, ev.time, this.vcOf(ev.pid)));
+            else mine.push(this.take(obj, ev.step, ev.time, me.vc));
             lock.owner = ev.pid;
           } else if (ev.outcome === 'ok') {
             // A multiprocessing Lock may be released by another process than its holder.
-            let list = this.heldBy(ev.pid);
+            let list = this.holder(ev.pid).held;
             let i = indexOf(list, obj);
             if (i < 0 && lock.owner >= 0) {
-              list = this.heldBy(lock.owner);
+              list = this.holder(lock.owner).held;
               i = indexOf(list, obj);
             }
             if (i < 0) lock.owner = -1;
@@ -193,9 +203,10 @@ class LockOrderChecker extends CheckerBase {
         } else if ((op === 'join' && ev.outcome === 'ok') || (op === 'isAlive' && ev.value === false)) {
           const child = this.view.pidOfHandle(ev.obj);
           if (child !== undefined && this.view.proc(child).exited !== null) {
-            const merged = new Map(this.vcOf(ev.pid));
-            for (const [p, c] of this.vcOf(child)) merged.set(p, Math.max(merged.get(p) ?? 0, c));
-            this.vcs.set(ev.pid, merged);
+            const me = this.holder(ev.pid);
+            const merged = new Map(me.vc);
+            for (const [p, c] of this.holder(child).vc) merged.set(p, Math.max(merged.get(p) ?? 0, c));
+            me.vc = merged;
           }
         }
         break;
@@ -204,7 +215,7 @@ class LockOrderChecker extends CheckerBase {
         // Killed while it waited for a lock: the request counts all the same.
         const waiting = ev.reason === 'terminated' ? this.waitingFor(ev.pid) : null;
         if (waiting !== null) this.requested(waiting.pid, waiting.obj);
-        this.held.set(ev.pid, []);
+        this.holder(ev.pid).held.length = 0;
         break;
       }
       default:
@@ -245,9 +256,10 @@ class LockOrderChecker extends CheckerBase {
   private requested(pid: number, obj: string): void {
     const ev = this.view.issued(pid);
     if (ev === null || ev.args.length > 0 || !this.lock(obj).isLock) return;
-    const mine = this.heldBy(pid);
+    const me = this.holder(pid);
+    const mine = me.held;
     if (mine.length === 0 || indexOf(mine, obj) >= 0) return; // re-entrant (RLock) or self-deadlock: not an ordering
-    const clock = this.vcOf(pid).get(pid) ?? 1;
+    const clock = me.vc.get(pid) ?? 1;
     for (let i = 0; i < mine.length; i++) {
       const h = mine[i]!;
       this.addEdge({ from: h.lock, to: obj, pid, first: { step: h.step, time: h.time, vc: h.vc }, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
@@ -273,10 +285,13 @@ class LockOrderChecker extends CheckerBase {
     return info;
   }
 
-  private vcOf(pid: number): VC {
-    let v = this.vcs.get(pid);
-    if (v === undefined) this.vcs.set(pid, (v = new Map([[pid, 1]])));
-    return v;
+  private holder(pid: number): Holder {
+    if (pid === this.lastPid) return this.lastHolder!;
+    let h = this.holders.get(pid);
+    if (h === undefined) this.holders.set(pid, (h = new Holder(new Map([[pid, 1]]))));
+    this.lastPid = pid;
+    this.lastHolder = h;
+    return h;
   }
 
   private take(lock: string, step: number, time: number, vc: VC): Held {
@@ -287,12 +302,6 @@ class LockOrderChecker extends CheckerBase {
     h.step = step;
     h.time = time;
     h.vc = vc;
-    return h;
-  }
-
-  private heldBy(pid: number): Held[] {
-    let h = this.held.get(pid);
-    if (h === undefined) this.held.set(pid, (h = []));
     return h;
   }
 
