@@ -196,6 +196,7 @@ class StarvationChecker extends CheckerBase {
     // One done event per step: the processes it was chosen among, but for it, were
     // passed over once more. Each wait reaches the limit once.
     const enabled = ctx.enabled();
+    if (enabled.length < 2) return; // a forced step passes nobody over
     for (let i = 0; i < enabled.length; i++) {
       const w = enabled[i]!.passes;
       if (w !== null && w.count === this.limit) this.log.add(this.report(enabled[i]!.pid, w, e.step));

@@ -106,7 +106,9 @@ export class Kernel implements ChoiceContext {
   private readonly ids = new Map<string, number>();
   private nextPid = PID_BASE;
   private nextTid = THREAD_BASE;
-  private readonly byPid = new Map<number, SimProcess>();
+  /** Processes by `pid - PID_BASE` (dense: a monitor may ask `issued(pid)` at every access); threads by pid. */
+  private readonly byPid: SimProcess[] = [];
+  private readonly threadsByPid = new Map<number, SimProcess>();
   /** What the next scheduling turn fills; then it becomes `chosenFrom`, and `chosenFrom` the next buffer. */
   private enabledBuf: SimProcess[] = [];
   /** The processes the latest decision chose among (MonitorContext.enabled): complete even while the next turn fills its buffer. */
@@ -167,7 +169,7 @@ export class Kernel implements ChoiceContext {
 
   /** `Process-2 (pid 1002)` for a pid of this run. */
   labelOf(pid: number): string {
-    return this.byPid.get(pid)?.label ?? `pid ${pid}`;
+    return this.processOf(pid)?.label ?? `pid ${pid}`;
   }
 
   allocatePid(): number {
@@ -260,7 +262,8 @@ export class Kernel implements ChoiceContext {
   /** Register a process and park it on its first step (running its body). */
   admit(p: SimProcess): void {
     this.processes.push(p);
-    this.byPid.set(p.pid, p);
+    if (p.pid >= THREAD_BASE) this.threadsByPid.set(p.pid, p);
+    else this.byPid[p.pid - PID_BASE] = p;
     // Keep `live` sorted by pid: strategies see runnable processes in pid order.
     let i = this.live.length;
     while (i > 0 && this.live[i - 1]!.pid > p.pid) i--;
@@ -317,9 +320,13 @@ export class Kernel implements ChoiceContext {
     }
   }
 
+  private processOf(pid: number): SimProcess | undefined {
+    return pid >= THREAD_BASE ? this.threadsByPid.get(pid) : this.byPid[pid - PID_BASE];
+  }
+
   /** MonitorContext.issued: the issue event of `pid`'s latest operation, the one traced if it was. */
   private issueEventOf(pid: number): IssueEvent | null {
-    const p = this.byPid.get(pid);
+    const p = this.processOf(pid);
     const op = p?.lastOp;
     if (p === undefined || op == null) return null;
     return (p.issueEvent ??= { type: 'issue', step: p.issuedStep, time: p.issuedTime, pid, obj: op.obj.id, op: op.name, args: op.args });

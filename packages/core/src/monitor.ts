@@ -235,36 +235,36 @@ export type OpEventType = 'issue' | 'done' | 'block' | 'wake';
 
 /**
  * @internal For one event type, per operation name, the monitors an event of that
- * operation goes to: built on first sight of each name (a program uses a few). The
- * two names asked for last are kept apart: one comes with nearly every step, and
- * programs alternate a couple (acquire, release), which a map lookup would cost
- * a tenth of a monitored step.
+ * operation goes to: built on first sight of each name. A program's steps cycle
+ * through a few names (acquire, get, set, release), so the first few are looked up
+ * by a scan of the names seen, compared by identity (operation names are literals);
+ * a map lookup at every step would cost a tenth of a monitored step.
  */
 export class OpRoute {
-  private lastOp: string | null = null;
-  private lastTo: readonly Listener[] = [];
-  private otherOp: string | null = null;
-  private otherTo: readonly Listener[] = [];
+  private readonly names: string[] = [];
+  private readonly routes: (readonly Listener[])[] = [];
   private readonly byOp = new Map<string, readonly Listener[]>();
 
   constructor(private readonly all: readonly Listener[]) {}
 
   of(op: string): readonly Listener[] {
-    if (op === this.lastOp) return this.lastTo;
-    let to: readonly Listener[];
-    if (op === this.otherOp) to = this.otherTo;
-    else {
-      const known = this.byOp.get(op);
-      if (known !== undefined) to = known;
-      else this.byOp.set(op, (to = this.all.filter((l) => l.ops === null || l.ops.has(op))));
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === op) return this.routes[i]!;
+    let to = this.byOp.get(op);
+    if (to === undefined) {
+      to = this.all.filter((l) => l.ops === null || l.ops.has(op));
+      this.byOp.set(op, to);
+      if (names.length < FAST_ROUTES) {
+        names.push(op);
+        this.routes.push(to);
+      }
     }
-    this.otherOp = this.lastOp;
-    this.otherTo = this.lastTo;
-    this.lastOp = op;
-    this.lastTo = to;
     return to;
   }
 }
+
+/** How many operation names an {@link OpRoute} finds by a scan: beyond that, by a map. */
+const FAST_ROUTES = 8;
 
 /** @internal The route of events of `type` by operation, or null when no monitor of them narrows by operation (or the trace hands them every event). */
 export function opRouteOf(listeners: Listeners, type: OpEventType, trace: boolean): OpRoute | null {
