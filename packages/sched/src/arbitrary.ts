@@ -1,5 +1,41 @@
-import fc from 'fast-check';
+import { createRequire } from 'node:module';
+import type * as FastCheck from 'fast-check';
 import { SimulationError, type ProcessView, type Strategy } from '@interleave/core';
+import { misuse } from './misuse.js';
+
+/**
+ * fast-check's own key for how a value prints in a counterexample: a registered
+ * symbol, so it is the same whichever copy of fast-check the user's property runs.
+ */
+const TO_STRING_METHOD = Symbol.for('fast-check/toStringMethod');
+
+let fastCheck: typeof FastCheck | null = null;
+
+/**
+ * fast-check, loaded on first use rather than when this package is imported: it
+ * takes longer to load than all of Interleave (a tax on every import, and on every
+ * worker of a parallel exploration), and it is an optional peer — only
+ * {@link schedules} needs it. Its CommonJS build, which `require` can load at
+ * once; its values are checked by shape and its symbols are registered ones, so
+ * arbitraries made here work in properties built with its ES module build.
+ */
+function loadFastCheck(): typeof FastCheck {
+  return (fastCheck ??= requireFastCheck(createRequire(import.meta.url)));
+}
+
+/** @internal `require('fast-check')`, or the error saying how to get it. */
+export function requireFastCheck(require: (id: string) => unknown): typeof FastCheck {
+  try {
+    return require('fast-check') as typeof FastCheck;
+  } catch (e) {
+    throw misuse(
+      'INVALID_ARGUMENT',
+      'schedules(options)',
+      `it needs fast-check, which could not be loaded (${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}).`,
+      'install it beside Interleave (npm install --save-dev fast-check, version 3): it is a peer dependency, used only by schedules().',
+    );
+  }
+}
 
 /**
  * A schedule as fast-check sees it: at the k-th choice, 0 means "keep running the
@@ -49,7 +85,7 @@ export class ScheduleChoices {
   }
 
   /** How fast-check prints a counterexample: paste it back as `new ScheduleChoices([...])`. */
-  [fc.toStringMethod](): string {
+  [TO_STRING_METHOD](): string {
     return this.toString();
   }
 }
@@ -76,7 +112,8 @@ export interface ScheduleArbitraryOptions {
  * }));
  * ```
  */
-export function schedules(options: ScheduleArbitraryOptions = {}): fc.Arbitrary<ScheduleChoices> {
+export function schedules(options: ScheduleArbitraryOptions = {}): FastCheck.Arbitrary<ScheduleChoices> {
+  const fc = loadFastCheck();
   const maxChoice = options.maxChoice ?? 8;
   const rate = options.preemptionRate ?? 0.25;
   const zeroWeight = Math.max(1, Math.round((1 - rate) * 100));

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { program, run, SimulationError, type DictProxy, type Lock, type Op, type RunResult, type World } from '@interleave/core';
 import { check, decodeToken, exhaustive, explore, pct, random, replay, schedules, ScheduleChoices } from '../src/index.js';
+import { requireFastCheck } from '../src/arbitrary.js';
 
 /** n processes each doing `d['count'] -= 1` (two steps) on a Manager dict; returns the final count. */
 function counter(n: number, locked: boolean) {
@@ -210,5 +212,25 @@ describe('fast-check integration', () => {
     const a = await run(prog, { strategy: new ScheduleChoices([0, 0, 0, 1]).strategy(), ...untimed, trace: true });
     const b = await run(prog, { strategy: new ScheduleChoices([0, 0, 0, 1]).strategy(), ...untimed, trace: true });
     expect(JSON.stringify(a.trace)).toBe(JSON.stringify(b.trace));
+  });
+});
+
+describe('fast-check is loaded only by schedules()', () => {
+  it('no module of the package imports it when the package is imported', () => {
+    const dir = new URL('../src/', import.meta.url);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const source = readFileSync(new URL(file, dir), 'utf8');
+      expect(source, file).not.toMatch(/^import (?!type\b)[^;]*from 'fast-check'/m);
+    }
+  });
+
+  it('says how to install it when it cannot be loaded', () => {
+    const missing = (): never => {
+      throw new Error("Cannot find module 'fast-check'\nRequire stack: ...");
+    };
+    expect(() => requireFastCheck(missing)).toThrow(
+      "schedules(options): it needs fast-check, which could not be loaded (Cannot find module 'fast-check').\n" +
+        '  How to fix: install it beside Interleave (npm install --save-dev fast-check, version 3): it is a peer dependency, used only by schedules().',
+    );
   });
 });
