@@ -7,10 +7,10 @@
  * one (round-robin, which never skips a runnable process forever on its own), a
  * starved process points at the program, e.g. at Python locks being unfair.
  */
-import { SimulationError, type MonitorContext, type PassOvers, type RunResult, type TraceEvent } from '@interleave/core';
+import { SimulationError, type PassOvers, type ProcessView, type RunResult, type TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { Finding, FindingEvent } from './report.js';
-import { THREAD_PID_BASE, VIEW_EVENTS, opName } from './run-view.js';
+import { THREAD_PID_BASE, VIEW_EVENTS, VIEW_OPS, opName } from './run-view.js';
 
 // ------------------------------------------------------------------ step limit
 
@@ -152,8 +152,9 @@ export interface StarvationOptions {
 /**
  * A monitor that reports a process that could have run at `limit` steps while
  * waiting in one operation, and was never chosen: starvation (bounded bypass).
- * The kernel counts the pass-overs (`passes: true`, `ProcessView.passes`): it needs
- * no block or wake events, and keeps no per-process record of its own. Meaningful under a fair strategy
+ * The kernel counts the pass-overs and calls it when a wait reaches the limit
+ * (`Monitor.passLimit`): it takes no event per step, and keeps no per-process record
+ * of its own. Meaningful under a fair strategy
  * (round-robin), where the only way to starve is the program's own doing — a
  * releaser that always re-takes an unfair lock, or a busy-wait that never yields.
  *
@@ -178,32 +179,27 @@ export function starvation(options: StarvationOptions = {}): Checker {
 
 class StarvationChecker extends CheckerBase {
   readonly name = 'starvation';
-  /** The kernel counts pass-overs for it: no per-process bookkeeping here. */
-  readonly passes = true;
 
   constructor(
-    private readonly limit: number,
+    /** The kernel counts pass-overs and tells it when a wait reaches this many: it takes no event per step. */
+    readonly passLimit: number,
     log: FindingLog,
   ) {
-    super(log, VIEW_EVENTS);
+    // The view's events only: names, handles and exits, for the report.
+    super(log, VIEW_EVENTS, VIEW_OPS);
   }
 
   protected reset(): void {}
 
-  onEvent(e: TraceEvent, ctx: MonitorContext): void {
+  onEvent(e: TraceEvent): void {
     this.view.see(e);
-    if (e.type !== 'done') return;
-    // One done event per step: the processes it was chosen among, but for it, were
-    // passed over once more. Each wait reaches the limit once.
-    const enabled = ctx.enabled();
-    if (enabled.length < 2) return; // a forced step passes nobody over
-    for (let i = 0; i < enabled.length; i++) {
-      const w = enabled[i]!.passes;
-      if (w !== null && w.count === this.limit) this.log.add(this.report(enabled[i]!.pid, w, e.step));
-    }
   }
 
-  private report(pid: number, w: PassOvers, step: number): Finding {
+  onPassLimit(p: ProcessView, at: { readonly step: number; readonly time: number }): void {
+    this.log.add(this.report(p.pid, p.passes!, at.step, at.time));
+  }
+
+  private report(pid: number, w: PassOvers, step: number, time: number): Finding {
     const view = this.view;
     const p = view.proc(pid);
     const pending = view.issued(pid);
@@ -211,7 +207,7 @@ class StarvationChecker extends CheckerBase {
     const runners = w.runners();
     const acquire = pending !== null && pending.op === 'acquire';
     const events: FindingEvent[] = [view.at(pid, op, `waiting since step ${w.since}`, w.since, w.sinceTime)];
-    for (const [r, n] of runners.slice(0, 3)) events.push(view.at(r, 'ran instead', `${n} time${n > 1 ? 's' : ''} while ${p.name} could have run`, step, view.time));
+    for (const [r, n] of runners.slice(0, 3)) events.push(view.at(r, 'ran instead', `${n} time${n > 1 ? 's' : ''} while ${p.name} could have run`, step, time));
     return {
       kind: 'starvation',
       status: 'confirmed',

@@ -92,6 +92,10 @@ export class Kernel implements ChoiceContext {
   private readonly observedBlocking: boolean;
   /** A monitor reads ProcessView.passes: each decision counts the runnable processes it passed over. */
   private readonly countsPasses: boolean;
+  /** Monitors told when a process's pass-overs reach their Monitor.passLimit; empty in most runs. */
+  private readonly passWatchers: readonly { readonly limit: number; readonly monitor: Monitor; readonly ctx: MonitorContext }[];
+  /** The lowest of their limits (Infinity for none): below it, a pass-over concerns none of them. */
+  private readonly lowestPassLimit: number;
   /** Someone wants access events: primitives skip naming the location when nobody does. */
   readonly tracksAccesses: boolean;
   /** Per event type, whether the trace or a monitor wants it: an event nobody wants is not built. */
@@ -145,7 +149,9 @@ export class Kernel implements ChoiceContext {
     this.wakeRoute = opRouteOf(listeners, 'wake', config.trace);
     this.wants = wants;
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
-    this.countsPasses = config.monitors.some((m) => m.passes === true);
+    this.passWatchers = config.monitors.flatMap((monitor, i) => (monitor.passLimit === undefined ? [] : [{ limit: monitor.passLimit, monitor, ctx: this.monitorCtxs[i]! }]));
+    this.lowestPassLimit = Math.min(...this.passWatchers.map((w) => w.limit));
+    this.countsPasses = this.passWatchers.length > 0 || config.monitors.some((m) => m.passes === true);
     this.tracksAccesses = wants.access;
     this.events = config.trace ? [] : null;
     this.observer = config.strategy.observer ?? null;
@@ -445,7 +451,23 @@ export class Kernel implements ChoiceContext {
     const step = this.step + 1;
     for (let i = 0; i < enabled.length; i++) {
       const p = enabled[i]!;
-      if (p !== chosen) (p.passCount ??= new PassCount()).pass(p.steps, p.issuedStep, p.issuedTime, step, chosen.pid);
+      if (p === chosen) continue;
+      const c = (p.passCount ??= new PassCount());
+      c.pass(p.steps, p.issuedStep, p.issuedTime, step, chosen.pid);
+      if (c.count >= this.lowestPassLimit) this.passLimitReached(p, c.count, step);
+    }
+  }
+
+  /** `p` has just been passed over for the `count`-th time in its wait, at the decision for `step`. */
+  private passLimitReached(p: SimProcess, count: number, step: number): void {
+    const at = { step, time: this.now };
+    for (const w of this.passWatchers) {
+      if (w.limit !== count) continue;
+      try {
+        w.monitor.onPassLimit!(p, at, w.ctx);
+      } catch (err) {
+        this.violation ??= monitorThrew(w.monitor, 'onPassLimit', err);
+      }
     }
   }
 

@@ -91,6 +91,29 @@ export interface Monitor {
    */
   readonly passes?: boolean;
   /**
+   * With {@link onPassLimit}: how many pass-overs in one wait make the kernel call
+   * it — once per wait, at the decision that passes the process over that many
+   * times. The kernel counts pass-overs then (as with `passes: true`), and the
+   * monitor need not take an event at every step to watch the counts.
+   *
+   * @example
+   * ```ts
+   * const patience: Monitor = {
+   *   name: 'patience',
+   *   passLimit: 50,
+   *   onPassLimit: (p, at, ctx) => ctx.fail(`${p.name} was passed over 50 times by step ${at.step}`),
+   *   onEvent() {},
+   * };
+   * ```
+   */
+  readonly passLimit?: number;
+  /**
+   * Called when a process has been passed over {@link passLimit} times in its current
+   * wait: `p.passes` has the details; `at` is the step being chosen for (the one that
+   * passed it over) and the virtual time. Must not throw; use `ctx.fail`.
+   */
+  onPassLimit?(p: ProcessView, at: { readonly step: number; readonly time: number }, ctx: MonitorContext): void;
+  /**
    * The event types the monitor needs; default every type. The kernel does not
    * build an event that neither a monitor nor the trace wants, and calls each
    * monitor only for the types it wants — so a monitor of locks that declares
@@ -194,6 +217,16 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
     const passes: unknown = m.passes;
     if (passes !== undefined && typeof passes !== 'boolean') {
       throw misuse('INVALID_OPTION', `Monitor "${m.name}": passes must be true or false, got ${show(passes)}.`, 'set passes: true to have the kernel count pass-overs (ProcessView.passes), or omit it.');
+    }
+    const limit: unknown = m.passLimit;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only its type is looked at
+    const onLimit: unknown = m.onPassLimit;
+    const fixLimit = 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.';
+    if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": passLimit must be a positive whole number, got ${show(limit)}.`, fixLimit);
+    }
+    if ((limit === undefined) !== (onLimit === undefined) || (onLimit !== undefined && typeof onLimit !== 'function')) {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": passLimit and onPassLimit come together, got ${limit === undefined ? 'no passLimit' : `passLimit ${show(limit)}`} and ${onLimit === undefined ? 'no onPassLimit' : typeof onLimit === 'function' ? 'an onPassLimit' : `onPassLimit ${show(onLimit)}`}.`, fixLimit);
     }
     const events: unknown = m.events;
     if (events === undefined) continue;

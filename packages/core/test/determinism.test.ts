@@ -755,6 +755,52 @@ describe('(f) pass-overs', () => {
     expect(compared).toBeGreaterThan(200);
   });
 
+  it('onPassLimit is called once for every wait that reaches passLimit, at the decision that makes it, for each limit asked', async () => {
+    let calls = 0;
+    await fc.assert(
+      fc.asyncProperty(descArb, seedArb, optsArb, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), async (desc, seed, opts, low, high) => {
+        const expected: string[] = [];
+        const counts = new Map<number, number>();
+        const byHand: Monitor = {
+          name: 'by-hand',
+          blocking: false,
+          events: ['done'],
+          onEvent(e, ctx) {
+            if (e.type !== 'done') return;
+            counts.delete(e.pid);
+            const enabled = ctx.enabled();
+            if (enabled.length < 2) return;
+            for (const p of enabled) {
+              if (p.pid === e.pid) continue;
+              const n = (counts.get(p.pid) ?? 0) + 1;
+              counts.set(p.pid, n);
+              for (const limit of [low, high]) if (n === limit) expected.push(`${limit}:${p.pid}@${e.step}/${e.time}`);
+            }
+          },
+        };
+        const got: string[] = [];
+        const watcher = (limit: number): Monitor => ({
+          name: `limit-${limit}`,
+          passLimit: limit,
+          onPassLimit(p, at) {
+            expect(p.passes?.count).toBe(limit);
+            got.push(`${limit}:${p.pid}@${at.step}/${at.time}`);
+          },
+          events: [],
+          onEvent() {},
+        });
+        // The watchers first: at a step, the limit is reached before its done event.
+        const r = await runChecked(render(desc, 'gen'), runOptions(seed, opts, { monitors: [watcher(low), watcher(high), byHand] }), true);
+        expectNoError(r);
+        const order = (xs: string[]): string[] => [...xs].sort();
+        expect(order(got)).toEqual(order(expected));
+        calls += got.length;
+      }),
+      { numRuns: runs(200) },
+    );
+    expect(calls).toBeGreaterThan(50);
+  });
+
   it('are not counted unless a monitor declares passes: true', () => {
     let seen = 0;
     const looker: Monitor = {

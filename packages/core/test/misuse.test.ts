@@ -590,6 +590,21 @@ describe('INVALID_OPTION', () => {
       message: msg('Monitor "patience": passes must be true or false, got "yes".', 'set passes: true to have the kernel count pass-overs (ProcessView.passes), or omit it.'),
     },
     {
+      name: "a monitor's passLimit that is not a positive whole number",
+      options: { monitors: [{ name: 'patience', passLimit: 0, onPassLimit: () => undefined, onEvent: () => undefined }] },
+      message: msg('Monitor "patience": passLimit must be a positive whole number, got 0.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),
+    },
+    {
+      name: 'a monitor with a passLimit and no onPassLimit',
+      options: { monitors: [{ name: 'patience', passLimit: 5, onEvent: () => undefined }] },
+      message: msg('Monitor "patience": passLimit and onPassLimit come together, got passLimit 5 and no onPassLimit.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),
+    },
+    {
+      name: 'a monitor with an onPassLimit and no passLimit',
+      options: { monitors: [{ name: 'patience', onPassLimit: () => undefined, onEvent: () => undefined }] },
+      message: msg('Monitor "patience": passLimit and onPassLimit come together, got no passLimit and an onPassLimit.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),
+    },
+    {
       name: "a monitor's ops with something else than a name",
       options: { monitors: [{ name: 'joins', ops: ['join', 3], onEvent: () => undefined }] },
       message: msg('Monitor "joins": ops lists 3, which is not an operation name.', "name operations as in trace events ('acquire', 'join'), or omit ops to get all of them."),
@@ -815,6 +830,34 @@ describe('a monitor that throws (it must use ctx.fail instead)', () => {
       { monitors: [thrower] },
     );
     expect(r.status).toBe('error');
+    expect(r.status === 'error' && (r.error as SimulationError).code).toBe('MONITOR_THREW');
+  });
+
+  it('from onPassLimit: the run fails, the step under way completes, nothing lands in a process', () => {
+    const thrower: Monitor = {
+      name: 'thrower',
+      passLimit: 1,
+      onPassLimit() {
+        throw new Error('monitor broke');
+      },
+      onEvent() {},
+    };
+    const r = runSync(
+      program(function* ({ mp, print }) {
+        function* chatty() {
+          for (let i = 0; i < 3; i++) yield* print(`child ${i}`);
+        }
+        const p = mp.Process({ target: chatty });
+        yield* p.start();
+        for (let i = 0; i < 3; i++) yield* print(`main ${i}`);
+        yield* p.join();
+      }),
+      { seed: 1, monitors: [thrower] },
+    );
+    expect(r.status === 'error' && r.message).toBe(
+      'SimulationError: Monitor "thrower" threw in onPassLimit: Error: monitor broke.\n' +
+        '  How to fix: monitors must not throw; call ctx.fail(message) to fail the run.',
+    );
     expect(r.status === 'error' && (r.error as SimulationError).code).toBe('MONITOR_THREW');
   });
 
