@@ -23,8 +23,9 @@ export interface ProcessView {
   /**
    * How often scheduling decisions passed it over — it could have run, another was
    * chosen — since it last ran: how many, since when, the longest run of them in a
-   * row, and who ran instead. Null when none did yet; counted only when a monitor
-   * of the run declares `passes: true` (null otherwise).
+   * row, and who ran instead. Null when none did yet, or once it has exited; counted
+   * only when a monitor of the run declares `passes: true` or a `passLimit` (null
+   * otherwise). The kernel's own record, which goes on counting: copy what you keep.
    *
    * @example
    * ```ts
@@ -117,7 +118,7 @@ export class SimProcess implements ProcessView {
 
   get passes(): PassOvers | null {
     const c = this.passCount;
-    return c !== null && c.atSteps === this.steps ? c : null;
+    return c !== null && c.atSteps === this.steps && !this.done ? c : null;
   }
 
   get handleId(): string {

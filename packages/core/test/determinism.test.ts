@@ -27,6 +27,7 @@ import {
   type Lock,
   type Monitor,
   type Op,
+  type ProcessView,
   type Program,
   type RunOptions,
   type RunResult,
@@ -799,6 +800,39 @@ describe('(f) pass-overs', () => {
       { numRuns: runs(200) },
     );
     expect(calls).toBeGreaterThan(50);
+  });
+
+  it('are null for a process that has exited (it waits for nothing)', () => {
+    const seen = new Set<ProcessView>();
+    let checked = 0;
+    const keeper: Monitor = {
+      name: 'keeper',
+      passes: true,
+      events: ['done'],
+      onEvent(_e, ctx) {
+        for (const p of ctx.enabled()) seen.add(p);
+      },
+      onEnd() {
+        for (const p of seen) {
+          if (!p.done) continue;
+          expect(p.passes).toBeNull();
+          checked++;
+        }
+      },
+    };
+    // A spinner killed while it could run: passed over at the very step that kills it.
+    const killed = program(function* ({ mp, print }: World) {
+      function* spin() {
+        for (;;) yield* print('spin');
+      }
+      const p = mp.Process({ target: spin, daemon: true });
+      yield* p.start();
+      for (let i = 0; i < 3; i++) yield* print('main');
+      yield* p.terminate();
+      yield* print('done');
+    });
+    for (let seed = 0; seed < 5; seed++) expect(runSync(killed, { seed, monitors: [keeper] }).status).toBe('ok');
+    expect(checked).toBeGreaterThan(5);
   });
 
   it('are not counted unless a monitor declares passes: true', () => {

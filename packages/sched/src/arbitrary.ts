@@ -14,13 +14,13 @@ let fastCheck: typeof FastCheck | null = null;
 /**
  * fast-check, loaded on first use rather than when this package is imported: it
  * takes longer to load than all of Interleave (a tax on every import, and on every
- * worker of a parallel exploration), and it is an optional peer — only
- * {@link schedules} needs it. Its CommonJS build, which `require` can load at
- * once; its values are checked by shape and its symbols are registered ones, so
- * arbitraries made here work in properties built with its ES module build.
+ * worker of a parallel exploration), and only {@link schedules} needs it at run
+ * time. Its CommonJS build, which `require` can load at once; its values are checked
+ * by shape and its symbols are registered ones, so arbitraries made here work in
+ * properties built with its ES module build.
  */
 function loadFastCheck(): typeof FastCheck {
-  return (fastCheck ??= requireFastCheck(createRequire(import.meta.url)));
+  return (fastCheck ??= requireFastCheck((id) => createRequire(import.meta.url)(id)));
 }
 
 /** @internal `require('fast-check')`, or the error saying how to get it. */
@@ -122,8 +122,8 @@ export function schedules(options: ScheduleArbitraryOptions = {}): FastCheck.Arb
   return fc
     .array(choice, { maxLength: options.maxLength ?? 50 })
     .map(
-      (cs) => new ScheduleChoices(cs),
-      (v) => {
+      (cs: number[]) => new ScheduleChoices(cs),
+      (v: unknown) => {
         if (!(v instanceof ScheduleChoices)) throw new Error('not a ScheduleChoices');
         return [...v.choices];
       },
