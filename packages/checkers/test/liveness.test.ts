@@ -134,6 +134,26 @@ describe('starvation under a fair strategy (round-robin)', () => {
     expect(starved.findings[0]?.message).toMatch(/runnable at 1 step since step \d+ \(up to 1 in a row\)/);
   });
 
+  it('counts the pass-over of the very step that kills the waiter: it was passed over all the same', async () => {
+    // Lowest pid first: main (1000) is chosen at every decision, the spinner passed over.
+    const lowestFirst = { name: 'lowest-first', choose: (): number => 0 };
+    const killsIt = program(function* ({ mp, print }: World) {
+      function* spin() {
+        for (;;) yield* print('spin');
+      }
+      const p = mp.Process({ target: spin, daemon: true });
+      yield* p.start();
+      yield* print('main');
+      yield* p.terminate();
+    });
+    const starved = starvation({ limit: 2, failOn: 'never' });
+    const r = await run(killsIt, { strategy: lowestFirst, monitors: [starved] });
+    expect(r.status).toBe('ok');
+    expect(starved.findings.map((f) => f.message)).toEqual([
+      'Process-1 (pid 1001) starved before its first step: runnable at 2 steps since step 2 (up to 2 in a row), never chosen; MainProcess (pid 1000) ran instead',
+    ]);
+  });
+
   it('reports nothing on the fair program under random schedules either', async () => {
     for (let seed = 0; seed < 10; seed++) {
       const starved = starvation({ limit: 50 });
