@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { stableStringify, type ExecutionInfo, type IssueEvent, type MonitorContext, type TraceEvent } from '@interleave/core';
+import { stableStringify, type AccessEvent, type ExecutionInfo, type IssueEvent, type MonitorContext, type TraceEvent } from '@interleave/core';
 import type { Checker, DistinctFinding, FailOn } from './checker.js';
 import type { Proc } from './hb.js';
 import { formatFinding, type Finding, type FindingEvent, type FindingStatus } from './report.js';
@@ -59,12 +59,13 @@ export class Access {
   /** The process's `holding` count: equal on two accesses, a lock `held` at both was held all along between them. */
   holding: number;
 
-  constructor(p: Proc, e: AccessLike) {
+  /** `op`: the operation performing it (`p.op`, or for an access event `p.opAt(step)`, asked once per step). */
+  constructor(p: Proc, e: AccessLike, op: IssueEvent | null) {
     this.e = e;
     this.t = p.idx;
     this.c = p.clock[p.idx]!;
     this.name = p.name;
-    this.op = p.op;
+    this.op = op;
     this.site = p.site;
     this.held = p.held;
     this.holding = p.holding;
@@ -74,12 +75,12 @@ export class Access {
    * Make this record describe a newer access, by any process: a checker that holds
    * the only reference to it (reports copy what they need) saves an allocation.
    */
-  reuse(p: Proc, e: AccessLike): this {
+  reuse(p: Proc, e: AccessEvent): this {
     this.e = e;
     this.t = p.idx;
     this.c = p.clock[p.idx]!;
     this.name = p.name;
-    this.op = p.op;
+    this.op = p.opAt(e.step);
     this.site = p.site;
     this.held = p.held;
     this.holding = p.holding;
@@ -113,9 +114,14 @@ export class Access {
   }
 }
 
-/** Build the record of an access by `p` now. */
-export function accessOf(p: Proc, e: AccessLike): Access {
-  return new Access(p, e);
+/** Build the record of an access event by `p`. */
+export function accessAt(p: Proc, e: AccessEvent): Access {
+  return new Access(p, e, p.opAt(e.step));
+}
+
+/** Build the record of something else `p` did that a report may name (a queue operation, a message), by its latest operation or `op`. */
+export function accessOf(p: Proc, e: AccessLike, op: IssueEvent | null = p.op): Access {
+  return new Access(p, e, op);
 }
 
 /** `DictProxy#1.update("count", fn)`, like the kernel's own operation labels. */

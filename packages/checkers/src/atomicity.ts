@@ -3,6 +3,7 @@ import {
   FindingStore,
   accessChecker,
   accessEvents,
+  accessAt,
   accessOf,
   codeOf,
   eventOf,
@@ -121,7 +122,7 @@ class AtomicityRun {
     switch (type) {
       case 'access': {
         const p = this.hb.accessBy(e);
-        const a = accessOf(p, e);
+        const a = accessAt(p, e);
         if (g !== null) {
           g.access(p, e, a);
           g.touch(p, e.step);

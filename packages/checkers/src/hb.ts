@@ -94,6 +94,23 @@ export class Proc {
   get op(): IssueEvent | null {
     return this.issued(this.pid);
   }
+
+  private opStep = -1;
+  private opThen: IssueEvent | null = null;
+
+  /**
+   * The operation it performs at `step`, asked of the kernel once per step: every
+   * event of a process's step comes before it resumes and issues its next operation,
+   * so each access record of the step (one per detector) gets the same answer. Not
+   * for the end of a run, when a process that took the last step has issued its next.
+   */
+  opAt(step: number): IssueEvent | null {
+    if (step !== this.opStep) {
+      this.opStep = step;
+      this.opThen = this.issued(this.pid);
+    }
+    return this.opThen;
+  }
 }
 
 const enum Kind {

@@ -2,6 +2,7 @@ import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@
 import {
   accessEvents,
   FindingStore,
+  accessAt,
   accessOf,
   codeOf,
   describeLoc,
@@ -194,7 +195,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
       if (sp === undefined) {
         sp = cell.spare[t];
         if (sp === undefined) {
-          cell.spans.start(t, { read: accessOf(p, e), concurrent: concurrent ?? NONE, intervening: null, write: null });
+          cell.spans.start(t, { read: accessAt(p, e), concurrent: concurrent ?? NONE, intervening: null, write: null });
           return;
         }
         cell.spare[t] = undefined;
@@ -213,7 +214,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
     // has a span open (theirs keep the writes they saw) and its last completed span
     // does not end with it, or is replaced now: this write takes over its record.
     const prev = cell.last[t];
-    const cur = prev !== undefined && cell.spans.count === 0 && (closes || cell.done[t]?.write !== prev) ? prev.reuse(p, e) : accessOf(p, e);
+    const cur = prev !== undefined && cell.spans.count === 0 && (closes || cell.done[t]?.write !== prev) ? prev.reuse(p, e) : accessAt(p, e);
     if (span !== undefined) {
       if (closes) {
         span.write = cur;

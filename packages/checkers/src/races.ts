@@ -2,7 +2,7 @@ import type { AccessEvent, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
   FindingStore,
-  accessOf,
+  accessAt,
   codeOf,
   describeLoc,
   eventOf,
@@ -124,12 +124,12 @@ export function raceDetector(hb: HappensBefore, store: FindingStore): (e: Access
       // The shadow state holds the only reference to its records (reports copy what
       // they need): a read that replaces the last one takes over its record.
       if (s.shared === null && (r === null || r.t === t || hb.knows(p, r.t, r.c))) {
-        const cur = r === null ? accessOf(p, e) : r.reuse(p, e);
+        const cur = r === null ? accessAt(p, e) : r.reuse(p, e);
         if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
         s.r = cur;
         return;
       }
-      const cur = accessOf(p, e);
+      const cur = accessAt(p, e);
       if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
       if (s.shared !== null) s.shared.set(t, cur);
       else {
@@ -143,9 +143,9 @@ export function raceDetector(hb: HappensBefore, store: FindingStore): (e: Access
     }
     const w = s.w;
     if (w !== null && w.t === t && w.c === c) return; // same epoch
-    if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, accessOf(p, e));
+    if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, accessAt(p, e));
     // The write replaces the last one: it takes over its record.
-    const cur = w !== null ? w.reuse(p, e) : accessOf(p, e);
+    const cur = w !== null ? w.reuse(p, e) : accessAt(p, e);
     if (s.shared !== null) {
       for (const r of s.shared.values()) if (r.t !== t && !hb.knows(p, r.t, r.c)) report(r, cur);
       s.shared = null;
