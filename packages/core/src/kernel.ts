@@ -81,6 +81,13 @@ export class Kernel implements ChoiceContext {
   step = 0;
   /** The process whose code is running (or about to run) now. */
   current: SimProcess | null = null;
+  /**
+   * The process whose print step is formatting its values now: a Manager proxy or a
+   * Value/Array formatted then records reads of its state, as that step's. Only
+   * then — not whenever a print is pending (user code may format an object between
+   * issuing a print and awaiting it; the print reads it when it runs).
+   */
+  printing: SimProcess | null = null;
   readonly schedule = new Schedule();
   readonly output: OutputLine[] = [];
   readonly events: TraceEvent[] | null;

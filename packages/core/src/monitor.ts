@@ -110,7 +110,10 @@ export interface Monitor {
   /**
    * Called when a process has been passed over {@link passLimit} times in its current
    * wait: `p.passes` has the details; `at` is the step being chosen for (the one that
-   * passed it over) and the virtual time. Must not throw; use `ctx.fail`.
+   * passed it over) and the virtual time. Called at the decision, before that step
+   * runs and before its events: a `ctx.fail` here ends the run after the step, and
+   * names this monitor even if another fails during the step. Must not throw; use
+   * `ctx.fail`.
    */
   onPassLimit?(p: ProcessView, at: { readonly step: number; readonly time: number }, ctx: MonitorContext): void;
   /**

@@ -566,6 +566,29 @@ describe('access events', () => {
     expect(accesses(r.trace)).toEqual([]);
   });
 
+  it('String(proxy) while a print is issued but not yet awaited records nothing: the print reads when it runs', async () => {
+    const r = await run(
+      program(async ({ mp, print }) => {
+        const d = mp.Manager().dict({ k: 1 });
+        const x = await d.get('k');
+        const pending = print('x');
+        const shown = String(d); // not the print's step: that comes when it is awaited
+        await pending;
+        await d.set('k', x + 1);
+        return shown;
+      }),
+      { trace: true },
+    );
+    expectOk(r);
+    expect(r.value).toBe("{'k': 1}");
+    const gets = r.trace!.filter((e) => e.type === 'done' && e.op === 'get').map((e) => e.step);
+    expect(accesses(r.trace).map((e) => [e.kind, e.loc])).toEqual([
+      ['read', 'DictProxy#1["k"]'],
+      ['write', 'DictProxy#1["k"]'],
+    ]);
+    expect(accesses(r.trace)[0]!.step).toBe(gets[0]);
+  });
+
   it('reading calls declare a read footprint, writing calls a write one, update reads then writes', async () => {
     const out = await value(async ({ mp }) => {
       const d = mp.Manager().dict({ a: 1 });

@@ -73,7 +73,16 @@ export class Stdout extends SimObject {
   }
   /** @internal */
   perform(op: Op<unknown>): unknown {
-    this.kernel.write(op.proc, 'stdout', op.args.map((v) => formatPython(v, false)).join(' '));
+    const k = this.kernel;
+    // A shared object formatted now reads its state in this step (Kernel.printing).
+    k.printing = op.proc;
+    let text: string;
+    try {
+      text = op.args.map((v) => formatPython(v, false)).join(' ');
+    } finally {
+      k.printing = null;
+    }
+    k.write(op.proc, 'stdout', text);
     return undefined;
   }
 }

@@ -5,7 +5,6 @@ import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 import { formatPython } from '../python-format.js';
-import { Stdout } from './io.js';
 import { Event } from './event.js';
 import { Acquirable } from './lock.js';
 
@@ -122,16 +121,6 @@ export abstract class BaseProxy extends SimObject {
   /** @internal Record an access of this proxy's shared state (atomic: a proxy call cannot tear). */
   protected access(p: SimProcess, loc: string, kind: 'read' | 'write', value: unknown): void {
     this.kernel.access(p, this.id, loc, kind, value, true);
-  }
-
-  /**
-   * @internal The process printing this proxy now, if `toString` runs inside a
-   * `print` step: that print reads the shared state, so the reads are recorded.
-   */
-  protected printer(): SimProcess | null {
-    const p = this.kernel.ended ? null : this.kernel.current;
-    const op = p?.pending;
-    return op !== null && op !== undefined && op.obj instanceof Stdout ? p! : null;
   }
 }
 
@@ -326,7 +315,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
    * calls it during its step, which records a read of every key.
    */
   override toString(): string {
-    const p = this.printer();
+    const p = this.kernel.printing;
     if (p !== null) this.readAll(p);
     return formatPython(this.data, true);
   }
@@ -512,7 +501,7 @@ export class ListProxy<T = unknown> extends BaseProxy {
 
   /** Python's `str(l)`, e.g. `[1, 2, 3]`; inside `print` it records a read of every element. */
   override toString(): string {
-    const p = this.printer();
+    const p = this.kernel.printing;
     if (p !== null) this.readAll(p);
     return formatPython(this.data, true);
   }
@@ -621,7 +610,7 @@ export class NamespaceProxy<T extends Record<string, unknown> = Record<string, u
 
   /** Python's repr, e.g. `Namespace(a=1, b='x')` (names sorted, as Python does). */
   override toString(): string {
-    const p = this.printer();
+    const p = this.kernel.printing;
     const names = [...this.attrs.keys()].sort();
     if (p !== null) for (const n of names) this.access(p, this.loc(n), 'read', this.attrs.get(n));
     return `Namespace(${names.map((n) => `${n}=${repr(this.attrs.get(n))}`).join(', ')})`;
@@ -700,7 +689,7 @@ export class ValueProxy<T = unknown> extends BaseProxy {
 
   /** Python's repr of the referent, e.g. `Value('i', 5)`. */
   override toString(): string {
-    const p = this.printer();
+    const p = this.kernel.printing;
     if (p !== null) this.access(p, this.loc(), 'read', this.value);
     return `Value(${repr(this.typecode)}, ${repr(this.value)})`;
   }

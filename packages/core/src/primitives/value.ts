@@ -4,7 +4,6 @@ import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import type { SimProcess } from '../process-state.js';
 import { formatPython } from '../python-format.js';
-import { Stdout } from './io.js';
 import { Lock, RLock } from './lock.js';
 import type { GenOf } from '../generators.js';
 
@@ -383,19 +382,9 @@ abstract class SharedCells extends SimObject {
     return { waitsOn: `${this.id}.${op.name}() needs ${lock.id}, held by ${h.map((pid) => this.kernel.labelOf(pid)).join(', ')}`, heldBy: h };
   }
 
-  /**
-   * @internal The process printing this object now, if `toString` runs inside a
-   * print step: that print reads the cells, so the read is recorded.
-   */
-  protected printer(): SimProcess | null {
-    const p = this.kernel.ended ? null : this.kernel.current;
-    const op = p?.pending;
-    return op !== null && op !== undefined && op.obj instanceof Stdout ? p! : null;
-  }
-
   /** @internal Record the reads of a print of this object. */
   protected printed(): void {
-    const p = this.printer();
+    const p = this.kernel.printing;
     if (p !== null) for (let i = 0; i < this.cells.length; i++) this.access(p, i, 'read', this.cells[i]);
   }
 
