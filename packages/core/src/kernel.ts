@@ -101,8 +101,9 @@ export class Kernel implements ChoiceContext {
   private readonly countsPasses: boolean;
   /** Monitors told when a process's pass-overs reach their Monitor.passLimit; empty in most runs. */
   private readonly passWatchers: readonly { readonly limit: number; readonly monitor: Monitor; readonly ctx: MonitorContext }[];
-  /** The lowest of their limits (Infinity for none): below it, a pass-over concerns none of them. */
+  /** The lowest and highest of their limits: outside them (a process starving on and on), a pass-over concerns none of them. */
   private readonly lowestPassLimit: number;
+  private readonly highestPassLimit: number;
   /** Someone wants access events: primitives skip naming the location when nobody does. */
   readonly tracksAccesses: boolean;
   /** Per event type, whether the trace or a monitor wants it: an event nobody wants is not built. */
@@ -158,6 +159,7 @@ export class Kernel implements ChoiceContext {
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
     this.passWatchers = config.monitors.flatMap((monitor, i) => (monitor.passLimit === undefined ? [] : [{ limit: monitor.passLimit, monitor, ctx: this.monitorCtxs[i]! }]));
     this.lowestPassLimit = Math.min(...this.passWatchers.map((w) => w.limit));
+    this.highestPassLimit = Math.max(...this.passWatchers.map((w) => w.limit));
     this.countsPasses = this.passWatchers.length > 0 || config.monitors.some((m) => m.passes === true);
     this.tracksAccesses = wants.access;
     this.events = config.trace ? [] : null;
@@ -461,7 +463,7 @@ export class Kernel implements ChoiceContext {
       if (p === chosen) continue;
       const c = (p.passCount ??= new PassCount());
       c.pass(p.steps, p.issuedStep, p.issuedTime, step, chosen.pid);
-      if (c.count >= this.lowestPassLimit) this.passLimitReached(p, c.count, step);
+      if (c.count >= this.lowestPassLimit && c.count <= this.highestPassLimit) this.passLimitReached(p, c.count, step);
     }
   }
 
