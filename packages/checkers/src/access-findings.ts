@@ -58,6 +58,8 @@ export class Access {
   held: readonly string[];
   /** The process's `holding` count: equal on two accesses, a lock `held` at both was held all along between them. */
   holding: number;
+  /** {@link codeOf}, once asked: a finding's key names it at every occurrence. */
+  private codeText: string | null = null;
 
   /** `op`: the operation performing it (`p.op`, or for an access event `p.opAt(step)`, asked once per step). */
   constructor(p: Proc, e: AccessLike, op: IssueEvent | null) {
@@ -84,7 +86,13 @@ export class Access {
     this.site = p.site;
     this.held = p.held;
     this.holding = p.holding;
+    this.codeText = null;
     return this;
+  }
+
+  /** What identifies its code across processes and runs (see {@link codeOf}). */
+  get code(): string {
+    return (this.codeText ??= codeText(this));
   }
 
   get pid(): number {
@@ -195,6 +203,10 @@ function relative(path: string): string {
  * line when captured, else its operation (`DictProxy#1.update`).
  */
 export function codeOf(a: Access): string {
+  return a.code;
+}
+
+function codeText(a: Access): string {
   const s = siteOf(a.site);
   const op = a.op === null ? 'start' : `${a.op.obj}.${a.op.op}`;
   return s === undefined ? `${op}:${a.kind}` : `${s}:${a.kind}`;
@@ -203,6 +215,36 @@ export function codeOf(a: Access): string {
 /** Array cells and list elements share a report: `Array#1[3]` → `Array#1[*]`. */
 export function locClass(loc: string): string {
   return loc.replace(/\[-?\d+\]$/, '[*]');
+}
+
+/**
+ * @internal The key of a finding about two or three accesses at one location (`kind|loc|a|b[|c]`),
+ * built again only when one of its parts changed. A program whose processes run the
+ * same code meets one situation over and over — with n processes, a write can be
+ * unordered with n − 1 earlier read-modify-writes, each an occurrence of one finding —
+ * and building and hashing the key each time made that quadratic work the cost of a run.
+ */
+export class FindingKeys {
+  private loc = '';
+  private cls = '';
+  private parts: [string, string, string] = ['', '', ''];
+  private last = '';
+
+  constructor(private readonly kind: string) {}
+
+  of(loc: string, a: string, b: string, c = ''): string {
+    if (loc !== this.loc) {
+      this.loc = loc;
+      this.cls = locClass(loc);
+      this.last = '';
+    }
+    const p = this.parts;
+    if (this.last === '' || a !== p[0] || b !== p[1] || c !== p[2]) {
+      this.parts = [a, b, c];
+      this.last = c === '' ? `${this.kind}|${this.cls}|${a}|${b}` : `${this.kind}|${this.cls}|${a}|${b}|${c}`;
+    }
+    return this.last;
+  }
 }
 
 /** The finding event of one access. */

@@ -83,7 +83,42 @@ interface Edge {
   readonly gates: readonly string[];
 }
 
-type VC = ReadonlyMap<number, number>;
+/**
+ * A process's fork/join clock, persistent: a spawn or a join makes one node pointing
+ * at the clocks it combines, instead of copying them (a program that starts and
+ * joins n processes copied n clocks of up to n entries, and the garbage was a third
+ * of its run with the checkers on). Read only when a cycle is checked, by walking
+ * what the clock was built from.
+ */
+class VC {
+  constructor(
+    /** The process whose clock this is, and its own entry. */
+    readonly pid: number,
+    readonly own: number,
+    /** The clocks it was made from: its own previous one, a parent's at a spawn, a child's final one at a join. */
+    private readonly from: readonly VC[],
+  ) {}
+
+  /** Entries already read (a clock never changes). */
+  private read: Map<number, number> | null = null;
+
+  /** Entry `pid`: the highest own entry of that process among the clocks this one was built from. */
+  get(pid: number): number {
+    const known = this.read?.get(pid);
+    if (known !== undefined) return known;
+    let best = 0;
+    const seen = new Set<VC>();
+    const todo: VC[] = [this];
+    for (let c = todo.pop(); c !== undefined; c = todo.pop()) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      if (c.pid === pid && c.own > best) best = c.own;
+      for (const f of c.from) todo.push(f);
+    }
+    (this.read ??= new Map()).set(pid, best);
+    return best;
+  }
+}
 
 /** Per process: the locks it holds, and its fork/join clock (replaced, never changed, when it moves on). */
 class Holder {
@@ -163,12 +198,9 @@ class LockOrderChecker extends CheckerBase {
     switch (ev.type) {
       case 'spawn': {
         const parent = this.holder(ev.pid);
-        const child = new Map(parent.vc);
-        child.set(ev.child, 1);
-        this.holder(ev.child).vc = child;
-        const next = new Map(parent.vc);
-        next.set(ev.pid, (parent.vc.get(ev.pid) ?? 0) + 1);
-        parent.vc = next;
+        const before = parent.vc;
+        this.holder(ev.child).vc = new VC(ev.child, 1, [before]);
+        parent.vc = new VC(ev.pid, before.own + 1, [before]);
         break;
       }
       case 'done': {
@@ -204,9 +236,7 @@ class LockOrderChecker extends CheckerBase {
           const child = this.view.pidOfHandle(ev.obj);
           if (child !== undefined && this.view.proc(child).exited !== null) {
             const me = this.holder(ev.pid);
-            const merged = new Map(me.vc);
-            for (const [p, c] of this.holder(child).vc) merged.set(p, Math.max(merged.get(p) ?? 0, c));
-            me.vc = merged;
+            me.vc = new VC(ev.pid, me.vc.own, [me.vc, this.holder(child).vc]);
           }
         }
         break;
@@ -259,7 +289,7 @@ class LockOrderChecker extends CheckerBase {
     const me = this.holder(pid);
     const mine = me.held;
     if (mine.length === 0 || indexOf(mine, obj) >= 0) return; // re-entrant (RLock) or self-deadlock: not an ordering
-    const clock = me.vc.get(pid) ?? 1;
+    const clock = me.vc.own;
     for (let i = 0; i < mine.length; i++) {
       const h = mine[i]!;
       this.addEdge({ from: h.lock, to: obj, pid, first: { step: h.step, time: h.time, vc: h.vc }, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
@@ -288,7 +318,7 @@ class LockOrderChecker extends CheckerBase {
   private holder(pid: number): Holder {
     if (pid === this.lastPid) return this.lastHolder!;
     let h = this.holders.get(pid);
-    if (h === undefined) this.holders.set(pid, (h = new Holder(new Map([[pid, 1]]))));
+    if (h === undefined) this.holders.set(pid, (h = new Holder(new VC(pid, 1, []))));
     this.lastPid = pid;
     this.lastHolder = h;
     return h;
@@ -354,7 +384,7 @@ function indexOf(held: readonly Held[], lock: string): number {
 
 /** Whether edge x's request happens before y's first acquire in every schedule. */
 function before(x: Edge, y: Edge): boolean {
-  return x.clock <= (y.first.vc.get(x.pid) ?? 0);
+  return x.clock <= y.first.vc.get(x.pid);
 }
 
 function compatible(e: Edge, chain: readonly Edge[]): boolean {

@@ -1,6 +1,7 @@
 import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
+  FindingKeys,
   FindingStore,
   accessAt,
   accessOf,
@@ -8,7 +9,6 @@ import {
   describeLoc,
   eventOf,
   heldNote,
-  locClass,
   showValue,
   type Access,
   type AccessCheckerOptions,
@@ -149,12 +149,13 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
   const cells = new Map<string, Cell>();
   const queues = new Map<string, QueueState>();
 
+  const lostKeys = new FindingKeys('lost-update');
   const lost = (status: FindingStatus, read: Access, write: Access, other: Access): void => {
     // A write that takes a lock for its own step (a synchronized Value's) cannot land
     // inside a read-modify-write done under that lock: the happens-before used here
     // leaves such per-access locks out, so that it can judge their own updates.
     if (status === 'potential' && other.lock !== undefined && read.holding === write.holding && read.held.includes(other.lock)) return;
-    const key = `lost-update|${locClass(write.loc)}|${codeOf(read)}|${codeOf(write)}|${codeOf(other)}`;
+    const key = lostKeys.of(write.loc, read.code, write.code, other.code);
     store.hit(key, status, () => lostFinding(status, read, write, other, key));
   };
 

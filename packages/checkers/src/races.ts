@@ -1,13 +1,12 @@
 import type { AccessEvent, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
+  FindingKeys,
   FindingStore,
   accessAt,
-  codeOf,
   describeLoc,
   eventOf,
   heldNote,
-  locClass,
   showValue,
   type Access,
   type AccessCheckerOptions,
@@ -95,10 +94,12 @@ export function races(options: RaceOptions = {}): RaceMonitor {
 export function raceDetector(hb: HappensBefore, store: FindingStore): (e: AccessEvent, p: Proc) => void {
   const shadows = new Map<string, Shadow>();
 
+  const keys = new FindingKeys('data-race');
   const report = (prev: Access, cur: Access): void => {
-    const a = codeOf(prev);
-    const b = codeOf(cur);
-    const key = `data-race|${locClass(cur.loc)}|${a < b ? `${a}|${b}` : `${b}|${a}`}`;
+    const a = prev.code;
+    const b = cur.code;
+    // The pair in either order is one finding.
+    const key = a < b ? keys.of(cur.loc, a, b) : keys.of(cur.loc, b, a);
     store.hit(key, 'confirmed', () => raceFinding(prev, cur, key));
   };
 
