@@ -22,7 +22,8 @@
  * on the `shared` workload; `access-ratio` and `rest-ratio` split it into
  * `accessChecks()` alone and the five others alone, `with-atomicity-ratio` the six and
  * `atomicity()` (implicit read-modify-writes; no declared blocks here); `kernel-ratio` is all six on the
- * kernel workload (locks, no shared data). Left out: `always`, `atEnd`,
+ * kernel workload (locks, no shared data); `many-ratio` all six on a hundred processes
+ * (the course's locked Manager counter, many short runs). Left out: `always`, `atEnd`,
  * `sometimes`, `reachable` and `linearizable`, which need the user's predicate or
  * model, and `races()`/`lostUpdates()`, which `accessChecks()` runs in one pass.
  *
@@ -33,7 +34,7 @@
  * `node --import tsx bench/checkers.ts` (tsx's per-function helper makes the
  * monitors look slower than they are).
  */
-import { program, runSync, type Lock, type Monitor, type Program, type RawValue, type World } from '@interleave/core';
+import { program, runSync, type DictProxy, type Lock, type Monitor, type Program, type RawValue, type World } from '@interleave/core';
 import { accessChecks, assertions, atomicity, joinBeforeDrain, lockOrder, lostUpdates, processLeaks, races, starvation } from '@interleave/checkers';
 import { generatorCounter } from './kernel.js';
 
@@ -61,6 +62,49 @@ function sharedWorkload(rounds: number): Program<number> {
     for (const p of ps) yield* p.join();
     return (yield* v.get());
   });
+}
+
+/**
+ * The course's Manager counter with the lock (examples/course/manager.ts, `locked`),
+ * as generator processes: `PROCS_MANY` processes each take a Lock, decrement a
+ * Manager dict's count, release; about five steps a process. Where the four-process
+ * workloads keep vector clocks and per-process records small, this one has a hundred
+ * of each.
+ */
+const PROCS_MANY = 100;
+const manyProcesses: Program<number> = program(function* ({ mp }: World) {
+  function* func(dic: DictProxy<string, number>, lock: Lock) {
+    yield* lock.acquire();
+    yield* dic.update('count', (v) => v - 1);
+    yield* lock.release();
+  }
+  const lock = mp.Lock();
+  const dic = mp.Manager().dict<string, number>({ count: PROCS_MANY });
+  const ps = [];
+  for (let i = 0; i < PROCS_MANY; i++) {
+    const p = mp.Process({ target: func, args: [dic, lock] });
+    ps.push(p);
+    yield* p.start();
+  }
+  for (const p of ps) yield* p.join();
+  return yield* dic.get('count');
+});
+
+/** Steps per CPU-second of `runs` short runs (seeds 0, 1, …), best of `reps`, alternating with and without the six. */
+function compareMany(runs: number, reps: number): { none: number; all: number } {
+  const batch = (monitors: () => Monitor[]): number => {
+    const t0 = process.cpuUsage();
+    let steps = 0;
+    for (let seed = 0; seed < runs; seed++) steps += runSync(manyProcesses, { seed, monitors: monitors() }).steps;
+    const t = process.cpuUsage(t0);
+    return steps / ((t.user + t.system) / 1e6);
+  };
+  const best = { none: 0, all: 0 };
+  for (let i = 0; i < reps; i++) {
+    best.none = Math.max(best.none, batch(() => []));
+    best.all = Math.max(best.all, batch(() => ALL.map((make) => make())));
+  }
+  return best;
 }
 
 function report(name: string, value: number, unit: string): void {
@@ -134,6 +178,11 @@ export function benchCheckers(): void {
   // that synchronises but shares no memory, against no monitor at all again.
   const locks = compareAll(generatorCounter(100_000), 7);
   report('checkers.all.kernel-ratio', (100 * locks.all) / locks.none, '%');
+  // A hundred processes (the course's Manager counter): clocks and records grow with them.
+  compareMany(20, 1); // warm-up
+  const many = compareMany(40, 7);
+  report('checkers.all.many-none', many.none, 'steps/s');
+  report('checkers.all.many-ratio', (100 * many.all) / many.none, `% (${PROCS_MANY} processes, the course's locked Manager counter)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) benchCheckers();
