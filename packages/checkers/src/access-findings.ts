@@ -227,12 +227,12 @@ export function locClass(loc: string): string {
 export class FindingKeys {
   private loc = '';
   private cls = '';
-  private parts: [string, string, string] = ['', '', ''];
+  private parts: [string, string, string | undefined] = ['', '', undefined];
   private last = '';
 
   constructor(private readonly kind: string) {}
 
-  of(loc: string, a: string, b: string, c = ''): string {
+  of(loc: string, a: string, b: string, c?: string): string {
     if (loc !== this.loc) {
       this.loc = loc;
       this.cls = locClass(loc);
@@ -241,7 +241,7 @@ export class FindingKeys {
     const p = this.parts;
     if (this.last === '' || a !== p[0] || b !== p[1] || c !== p[2]) {
       this.parts = [a, b, c];
-      this.last = c === '' ? `${this.kind}|${this.cls}|${a}|${b}` : `${this.kind}|${this.cls}|${a}|${b}|${c}`;
+      this.last = c === undefined ? `${this.kind}|${this.cls}|${a}|${b}` : `${this.kind}|${this.cls}|${a}|${b}|${c}`;
     }
     return this.last;
   }
