@@ -461,8 +461,8 @@ export class Kernel implements ChoiceContext {
     for (let i = 0; i < enabled.length; i++) {
       const p = enabled[i]!;
       if (p === chosen) continue;
-      const c = (p.passCount ??= new PassCount());
-      c.pass(p.steps, p.issuedStep, p.issuedTime, step, chosen.pid);
+      const c = (p.passCount ??= new PassCount(this.schedule));
+      c.pass(p.steps, p.issuedStep, p.issuedTime, step);
       if (c.count >= this.lowestPassLimit && c.count <= this.highestPassLimit) this.passLimitReached(p, c.count, step);
     }
   }

@@ -6,6 +6,8 @@
  * at every step (and each monitor that wanted them would do it again).
  */
 
+import type { Schedule } from './schedule.js';
+
 /** A process's pass-overs while it waits to perform its pending operation. */
 export interface PassOvers {
   /** Decisions that chose another process while this one could have run. */
@@ -30,17 +32,25 @@ export class PassCount implements PassOvers {
   atSteps = -1;
   private inARow = 0;
   private lastStep = -1;
-  /** Who ran instead, and how often: the first `n` entries of parallel lists, kept from wait to wait. */
-  private readonly pids: number[] = [];
-  private readonly times: number[] = [];
-  private n = 0;
-  private lastRunner = -1;
+  /**
+   * Who ran instead is in the schedule: each decision that passed this process over
+   * recorded its choice there. Kept here as runs of consecutive decisions — the byte
+   * where a run starts and its length, in pairs — rather than a tally per runner,
+   * which with a hundred processes grew to a hundred entries each and was scanned at
+   * every pass-over. A process runnable all through its wait has one run.
+   */
+  private readonly runs: number[] = [];
+  /** The decision after the current run's last: a pass-over there extends it. */
+  private nextDecision = -1;
+
+  constructor(private readonly schedule: Schedule) {}
 
   /**
-   * Passed over at `step` in favour of `runner`, while it had taken `steps` steps of
-   * its own and waited since `since`: a new wait when it has run since the last one.
+   * Passed over at `step` by the latest decision (recorded in the schedule), while
+   * it had taken `steps` steps of its own and waited since `since`: a new wait when
+   * it has run since the last one.
    */
-  pass(steps: number, since: number, sinceTime: number, step: number, runner: number): void {
+  pass(steps: number, since: number, sinceTime: number, step: number): void {
     if (this.atSteps !== steps) {
       this.atSteps = steps;
       this.since = since;
@@ -49,30 +59,23 @@ export class PassCount implements PassOvers {
       this.inARow = 0;
       this.longestInARow = 0;
       this.lastStep = -1;
-      this.n = 0;
-      this.lastRunner = -1;
+      this.runs.length = 0;
+      this.nextDecision = -1;
     }
     this.count++;
     this.inARow = this.lastStep === step - 1 ? this.inARow + 1 : 1;
     if (this.inARow > this.longestInARow) this.longestInARow = this.inARow;
     this.lastStep = step;
-    let i = this.lastRunner;
-    if (i < 0 || this.pids[i] !== runner) {
-      i = 0;
-      while (i < this.n && this.pids[i] !== runner) i++;
-      if (i === this.n) {
-        this.pids[i] = runner;
-        this.times[i] = 0;
-        this.n++;
-      }
-      this.lastRunner = i;
-    }
-    this.times[i]!++;
+    const decision = this.schedule.length - 1;
+    if (decision === this.nextDecision) this.runs[this.runs.length - 1]!++;
+    else this.runs.push(this.schedule.lastChoiceAt, 1);
+    this.nextDecision = decision + 1;
   }
 
   runners(): [number, number][] {
-    const r: [number, number][] = [];
-    for (let i = 0; i < this.n; i++) r.push([this.pids[i]!, this.times[i]!]);
-    return r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const times = new Map<number, number>();
+    const runs = this.runs;
+    for (let i = 0; i < runs.length; i += 2) this.schedule.forEachIn(runs[i]!, runs[i + 1]!, (pid) => times.set(pid, (times.get(pid) ?? 0) + 1));
+    return [...times].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 }

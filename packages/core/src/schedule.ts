@@ -15,6 +15,7 @@ export class Schedule implements Iterable<number> {
   private bytes: Uint8Array;
   private size = 0;
   private count = 0;
+  private lastAt = 0;
 
   constructor(pids: Iterable<number> = []) {
     this.bytes = new Uint8Array(64);
@@ -26,6 +27,28 @@ export class Schedule implements Iterable<number> {
     return this.count;
   }
 
+  /** @internal Where the latest choice's encoding starts (see {@link forEachIn}). */
+  get lastChoiceAt(): number {
+    return this.lastAt;
+  }
+
+  /** @internal Each of `n` choices recorded from byte `from` on. */
+  forEachIn(from: number, n: number, visit: (pid: number) => void): void {
+    const b = this.bytes;
+    let i = from;
+    for (let k = 0; k < n; k++) {
+      let v = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        byte = b[i++] ?? 0;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      visit(v + PID_BASE);
+    }
+  }
+
   /** @internal Append a choice. */
   push(pid: number): void {
     let v = pid - PID_BASE;
@@ -35,6 +58,7 @@ export class Schedule implements Iterable<number> {
       grown.set(this.bytes);
       this.bytes = grown;
     }
+    this.lastAt = this.size;
     while (v >= 0x80) {
       this.bytes[this.size++] = (v & 0x7f) | 0x80;
       v >>>= 7;
@@ -44,24 +68,14 @@ export class Schedule implements Iterable<number> {
   }
 
   *[Symbol.iterator](): Iterator<number> {
-    let i = 0;
-    const b = this.bytes;
-    while (i < this.size) {
-      let v = 0;
-      let shift = 0;
-      let byte: number;
-      do {
-        byte = b[i++] ?? 0;
-        v |= (byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
-      yield v + PID_BASE;
-    }
+    yield* this.toArray();
   }
 
   /** The choices as pids. */
   toArray(): number[] {
-    return [...this];
+    const pids: number[] = [];
+    this.forEachIn(0, this.count, (pid) => pids.push(pid));
+    return pids;
   }
 
   /** Rebuild a schedule from {@link toBytes}. Throws RangeError on a truncated encoding. */
