@@ -802,6 +802,46 @@ describe('(f) pass-overs', () => {
     expect(calls).toBeGreaterThan(50);
   });
 
+  it('name who ran instead right when pids take more than one byte of the schedule (over 128 processes)', () => {
+    const hand = new Map<number, HandCount>();
+    let compared = 0;
+    const checker: Monitor = {
+      name: 'pass-overs',
+      passes: true,
+      events: ['done'],
+      onEvent(e, ctx) {
+        if (e.type !== 'done') return;
+        hand.delete(e.pid);
+        const enabled = ctx.enabled();
+        if (enabled.length < 2) return;
+        for (const p of enabled) {
+          if (p.pid === e.pid) continue;
+          let h = hand.get(p.pid);
+          if (h === undefined) hand.set(p.pid, (h = new HandCount(p.issuedStep, p.issuedTime)));
+          h.pass(e.step, e.pid);
+          if (p.pid % 17 !== 0) continue; // a sample: runners() decodes the schedule
+          expect(p.passes!.runners()).toEqual([...h.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]));
+          compared++;
+        }
+      },
+    };
+    const crowd = program(function* ({ mp, print }: World) {
+      function* chatter(i: number) {
+        yield* print(`hello ${i}`);
+        yield* print(`bye ${i}`);
+      }
+      const ps = [];
+      for (let i = 0; i < 150; i++) {
+        const p = mp.Process({ target: chatter, args: [i] });
+        ps.push(p);
+        yield* p.start();
+      }
+      for (const p of ps) yield* p.join();
+    });
+    expect(runSync(crowd, { seed: 5, monitors: [checker] }).status).toBe('ok');
+    expect(compared).toBeGreaterThan(100);
+  });
+
   it('are null for a process that has exited (it waits for nothing)', () => {
     const seen = new Set<ProcessView>();
     let checked = 0;
