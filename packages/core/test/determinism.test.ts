@@ -23,6 +23,7 @@ import {
   run,
   runSync,
   serializeTrace,
+  type DoneEvent,
   type Event as SimEvent,
   type Lock,
   type Monitor,
@@ -709,6 +710,41 @@ class HandCount {
     this.lastStep = step;
     this.runners.set(runner, (this.runners.get(runner) ?? 0) + 1);
   }
+
+  /** As PassOvers.runners() orders them: most first, then by pid. */
+  ranking(): [number, number][] {
+    return [...this.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  }
+}
+
+/**
+ * A monitor that counts pass-overs by hand from each step's decision (`ctx.enabled()`)
+ * and hands every passed-over process, with its count, to `check`; it declares
+ * `passes: true`, so the kernel counts them too. `chosen` sees the process that ran.
+ */
+function countingByHand(check: (p: ProcessView, h: HandCount, e: DoneEvent) => void, chosen?: (p: ProcessView) => void): Monitor {
+  const hand = new Map<number, HandCount>();
+  return {
+    name: 'by-hand',
+    passes: true,
+    blocking: false,
+    events: ['done'],
+    onStart: () => hand.clear(),
+    onEvent(e, ctx) {
+      if (e.type !== 'done') return;
+      hand.delete(e.pid); // it ran: its wait is over
+      for (const p of ctx.enabled()) {
+        if (p.pid === e.pid) {
+          chosen?.(p);
+          continue;
+        }
+        let h = hand.get(p.pid);
+        if (h === undefined) hand.set(p.pid, (h = new HandCount(p.issuedStep, p.issuedTime)));
+        h.pass(e.step, e.pid);
+        check(p, h, e);
+      }
+    },
+  };
 }
 
 describe('(f) pass-overs', () => {
@@ -716,38 +752,21 @@ describe('(f) pass-overs', () => {
     let compared = 0;
     await fc.assert(
       fc.asyncProperty(descArb, seedArb, optsArb, async (desc, seed, opts) => {
-        const hand = new Map<number, HandCount>();
-        const checker: Monitor = {
-          name: 'pass-overs',
-          passes: true,
-          blocking: false,
-          events: ['done'],
-          onEvent(e, ctx) {
-            if (e.type !== 'done') return;
-            hand.delete(e.pid); // it ran: its wait is over
-            const enabled = ctx.enabled();
-            for (const p of enabled) {
-              if (p.pid === e.pid) {
-                expect(p.passes).toBeNull();
-                continue;
-              }
-              let h = hand.get(p.pid);
-              if (h === undefined) hand.set(p.pid, (h = new HandCount(p.issuedStep, p.issuedTime)));
-              h.pass(e.step, e.pid);
-              const got = p.passes;
-              expect(got).not.toBeNull();
-              const runners = [...h.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-              expect({ count: got!.count, since: got!.since, sinceTime: got!.sinceTime, longestInARow: got!.longestInARow, runners: got!.runners() }).toEqual({
-                count: h.count,
-                since: h.since,
-                sinceTime: h.sinceTime,
-                longestInARow: h.longestInARow,
-                runners,
-              });
-              compared++;
-            }
+        const checker = countingByHand(
+          (p, h) => {
+            const got = p.passes;
+            expect(got).not.toBeNull();
+            expect({ count: got!.count, since: got!.since, sinceTime: got!.sinceTime, longestInARow: got!.longestInARow, runners: got!.runners() }).toEqual({
+              count: h.count,
+              since: h.since,
+              sinceTime: h.sinceTime,
+              longestInARow: h.longestInARow,
+              runners: h.ranking(),
+            });
+            compared++;
           },
-        };
+          (p) => expect(p.passes).toBeNull(),
+        );
         const r = await runChecked(render(desc, 'gen'), runOptions(seed, opts, { monitors: [checker] }), true);
         expectNoError(r);
       }),
@@ -761,24 +780,9 @@ describe('(f) pass-overs', () => {
     await fc.assert(
       fc.asyncProperty(descArb, seedArb, optsArb, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), async (desc, seed, opts, low, high) => {
         const expected: string[] = [];
-        const counts = new Map<number, number>();
-        const byHand: Monitor = {
-          name: 'by-hand',
-          blocking: false,
-          events: ['done'],
-          onEvent(e, ctx) {
-            if (e.type !== 'done') return;
-            counts.delete(e.pid);
-            const enabled = ctx.enabled();
-            if (enabled.length < 2) return;
-            for (const p of enabled) {
-              if (p.pid === e.pid) continue;
-              const n = (counts.get(p.pid) ?? 0) + 1;
-              counts.set(p.pid, n);
-              for (const limit of [low, high]) if (n === limit) expected.push(`${limit}:${p.pid}@${e.step}/${e.time}`);
-            }
-          },
-        };
+        const byHand = countingByHand((p, h, e) => {
+          for (const limit of [low, high]) if (h.count === limit) expected.push(`${limit}:${p.pid}@${e.step}/${e.time}`);
+        });
         const got: string[] = [];
         const watcher = (limit: number): Monitor => ({
           name: `limit-${limit}`,
@@ -803,28 +807,12 @@ describe('(f) pass-overs', () => {
   });
 
   it('name who ran instead right when pids take more than one byte of the schedule (over 128 processes)', () => {
-    const hand = new Map<number, HandCount>();
     let compared = 0;
-    const checker: Monitor = {
-      name: 'pass-overs',
-      passes: true,
-      events: ['done'],
-      onEvent(e, ctx) {
-        if (e.type !== 'done') return;
-        hand.delete(e.pid);
-        const enabled = ctx.enabled();
-        if (enabled.length < 2) return;
-        for (const p of enabled) {
-          if (p.pid === e.pid) continue;
-          let h = hand.get(p.pid);
-          if (h === undefined) hand.set(p.pid, (h = new HandCount(p.issuedStep, p.issuedTime)));
-          h.pass(e.step, e.pid);
-          if (p.pid % 17 !== 0) continue; // a sample: runners() decodes the schedule
-          expect(p.passes!.runners()).toEqual([...h.runners].sort((a, b) => b[1] - a[1] || a[0] - b[0]));
-          compared++;
-        }
-      },
-    };
+    const checker = countingByHand((p, h) => {
+      if (p.pid % 17 !== 0) return; // a sample: runners() decodes the schedule
+      expect(p.passes!.runners()).toEqual(h.ranking());
+      compared++;
+    });
     const crowd = program(function* ({ mp, print }: World) {
       function* chatter(i: number) {
         yield* print(`hello ${i}`);
