@@ -18,7 +18,11 @@ export interface PassOvers {
   readonly sinceTime: number;
   /** The longest run of consecutive steps at which it was passed over. */
   readonly longestInARow: number;
-  /** Who was chosen instead, as `[pid, times]`, most first (ties: lower pid first). */
+  /**
+   * Who was chosen instead, as `[pid, times]`, most first (ties: lower pid first).
+   * Read back from the run's schedule, in time proportional to the wait: ask it for a
+   * report, not at every step.
+   */
   runners(): [number, number][];
 }
 
