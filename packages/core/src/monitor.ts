@@ -228,8 +228,11 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
     if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
       throw misuse('INVALID_OPTION', `Monitor "${m.name}": passLimit must be a positive whole number, got ${show(limit)}.`, fixLimit);
     }
-    if ((limit === undefined) !== (onLimit === undefined) || (onLimit !== undefined && typeof onLimit !== 'function')) {
-      throw misuse('INVALID_OPTION', `Monitor "${m.name}": passLimit and onPassLimit come together, got ${limit === undefined ? 'no passLimit' : `passLimit ${show(limit)}`} and ${onLimit === undefined ? 'no onPassLimit' : typeof onLimit === 'function' ? 'an onPassLimit' : `onPassLimit ${show(onLimit)}`}.`, fixLimit);
+    if (onLimit !== undefined && typeof onLimit !== 'function') {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": onPassLimit must be a function, got ${show(onLimit)}.`, fixLimit);
+    }
+    if ((limit === undefined) !== (onLimit === undefined)) {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": passLimit and onPassLimit come together, got ${limit === undefined ? 'no passLimit and an onPassLimit' : `passLimit ${show(limit)} and no onPassLimit`}.`, fixLimit);
     }
     const events: unknown = m.events;
     if (events === undefined) continue;

@@ -595,6 +595,11 @@ describe('INVALID_OPTION', () => {
       message: msg('Monitor "patience": passLimit must be a positive whole number, got 0.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),
     },
     {
+      name: "a monitor's onPassLimit that is not a function",
+      options: { monitors: [{ name: 'patience', passLimit: 5, onPassLimit: 'fail', onEvent: () => undefined }] },
+      message: msg('Monitor "patience": onPassLimit must be a function, got "fail".', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),
+    },
+    {
       name: 'a monitor with a passLimit and no onPassLimit',
       options: { monitors: [{ name: 'patience', passLimit: 5, onEvent: () => undefined }] },
       message: msg('Monitor "patience": passLimit and onPassLimit come together, got passLimit 5 and no onPassLimit.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),
