@@ -7,24 +7,17 @@ import { program, type Lock, type Program, type World } from '@interleave/core';
  */
 export const twoLocks: Program = program(
   async ({ mp, print }: World) => {
-    async function w1(a: Lock, b: Lock): Promise<void> {
-      await a.acquire();
-      await b.acquire();
-      await print('w1');
-      await b.release();
-      await a.release();
-    }
-    async function w2(a: Lock, b: Lock): Promise<void> {
-      await b.acquire();
-      await a.acquire();
-      await print('w2');
-      await a.release();
-      await b.release();
+    async function both(first: Lock, second: Lock, name: string): Promise<void> {
+      await first.acquire();
+      await second.acquire();
+      await print(name);
+      await second.release();
+      await first.release();
     }
     const a = mp.Lock();
     const b = mp.Lock();
-    const p1 = mp.Process({ target: w1, args: [a, b] });
-    const p2 = mp.Process({ target: w2, args: [a, b] });
+    const p1 = mp.Process({ target: both, args: [a, b, 'w1'] });
+    const p2 = mp.Process({ target: both, args: [b, a, 'w2'] });
     await p1.start();
     await p2.start();
     await p1.join();
