@@ -46,6 +46,35 @@ export async function benchExplore(): Promise<void> {
     best = Math.max(best, r.executions / ((t.user + t.system) / 1e6));
   }
   report('explore.exhaustive', best, `executions/s of CPU time (3 processes x 3 ops, ${executions} executions, best of 30)`);
+  await benchLongExecution();
+}
+
+/**
+ * Exhaustive search over long executions: a process spins on an Event that the other
+ * sets, and depth-first search keeps the spinner running, so the second execution
+ * runs to `maxSteps` with every step a choice point. The race analysis and the
+ * states kept for backtracking must cost per step, not per step squared.
+ */
+async function benchLongExecution(): Promise<void> {
+  const maxSteps = 200_000;
+  const spin = program(
+    function* ({ mp }: World) {
+      const flag = mp.Event();
+      function* spinner(f: Event): Generator<Op<unknown>, void, unknown> {
+        while (!(yield* f.isSet()));
+      }
+      const p = mp.Process({ target: spinner, args: [flag] });
+      yield* p.start();
+      yield* flag.set();
+      yield* p.join();
+    },
+    { name: 'bench/spin' },
+  );
+  const t0 = process.cpuUsage();
+  const r = await explore(spin, { strategy: exhaustive(), run: { timing: 'untimed', maxSteps }, budget: { executions: 2 }, shrink: false });
+  const t = process.cpuUsage(t0);
+  if (r.stats.steps < maxSteps) throw new Error('bench/spin: no execution ran to maxSteps');
+  report('explore.exhaustive.long', r.stats.steps / ((t.user + t.system) / 1e6), `steps/s of CPU time (2 executions, ${r.stats.steps} steps, one spinning to maxSteps)`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { SimulationError, type Footprint, type Op, type ProcessView, type Strategy } from '@interleave/core';
-import { LockHandovers, NO_SECTIONS, inSection, writes } from './lock-handovers.js';
-import { coveredHere, dependent, insertWakeup, runnableInitial, type Access, type WakeupNode } from './wakeup-tree.js';
+import { LockHandovers, NO_SECTIONS, inSection } from './lock-handovers.js';
+import { coveredHere, dependent, insertWakeup, runnableInitial, type Access, type PendingFootprints, type WakeupNode } from './wakeup-tree.js';
 
 /** Which partial-order reduction exhaustive exploration uses. */
 export type Reduction = 'optimal' | 'source';
@@ -39,8 +39,32 @@ export interface ExhaustiveOptions {
   readonly splitDepth?: number;
 }
 
-/** A forced step's empty footprint map and sleep set, shared: both are read-only. */
-const NO_ACCESSES: ReadonlyMap<number, readonly Access[]> = new Map();
+/**
+ * The pending footprints of a choice point, beside its `enabled` list. A long
+ * execution keeps one per state until it is analysed: a parallel array costs a
+ * fraction of a Map's memory, and `enabled` is short.
+ */
+class Footprints implements PendingFootprints {
+  constructor(
+    readonly pids: readonly number[],
+    private readonly accesses: readonly (readonly Access[])[],
+  ) {}
+
+  /** Whether these are the footprints of `enabled` (the same lists, as pendingAccess shares them). */
+  matches(enabled: readonly ProcessView[], accesses: readonly (readonly Access[])[]): boolean {
+    if (enabled.length !== this.pids.length) return false;
+    for (let k = 0; k < enabled.length; k++) if (enabled[k]!.pid !== this.pids[k] || accesses[k] !== this.accesses[k]) return false;
+    return true;
+  }
+
+  get(pid: number): readonly Access[] | undefined {
+    const at = this.pids.indexOf(pid);
+    return at < 0 ? undefined : this.accesses[at];
+  }
+}
+
+/** A forced step's footprints, and the empty sleep and done sets: shared, never written. */
+const NO_ACCESSES: PendingFootprints = new Footprints([], []);
 const NO_SLEEPERS: ReadonlySet<number> = new Set();
 
 /**
@@ -68,12 +92,12 @@ export class SleepBlocked extends Error {
 interface Node {
   readonly enabled: readonly number[];
   /** Footprints of each enabled process's next operation (choice points only). */
-  readonly next: ReadonlyMap<number, readonly Access[]>;
+  readonly next: PendingFootprints;
   readonly sleep: ReadonlySet<number>;
   /** Source DPOR (and above the split): the choices to explore here. */
   readonly backtrack: Set<number>;
-  /** Choices fully explored from here. */
-  readonly done: Set<number>;
+  /** Choices fully explored from here (NO_SLEEPERS until the first; see markDone). */
+  done: ReadonlySet<number>;
   chosen: number;
   /** Optimal DPOR: the branches still to explore here, in order (a wakeup tree). */
   readonly wakeup: WakeupNode[];
@@ -93,7 +117,7 @@ interface Event {
   readonly pid: number;
   /** Index of the process in vector clocks. */
   readonly slot: number;
-  readonly locs: Access[];
+  locs: readonly Access[];
   /** This process's event count including this one (its vector-clock component). */
   readonly local: number;
   vc: number[];
@@ -131,6 +155,11 @@ export class DporSearch {
   /** Step index at which `choose` last ran, to tell forced steps apart. */
   private choseAt = -1;
   private readonly counts = new Map<number, number>();
+  /** Each process's last pending footprint (see pendingAccess), and last step's accesses (stepAccess). */
+  private readonly pendingOf = new Map<number, readonly Access[]>();
+  private readonly stepOf = new Map<number, readonly Access[]>();
+  private readonly accessObjects: Access[] = [];
+  private lastFootprints: Footprints | null = null;
   /** Every process that stepped in this execution, to find the operations left pending at its end. */
   private readonly views = new Map<number, ProcessView>();
   private started = false;
@@ -200,6 +229,9 @@ export class DporSearch {
     this.blocked = false;
     this.choseAt = -1;
     this.counts.clear();
+    this.pendingOf.clear();
+    this.stepOf.clear();
+    this.lastFootprints = null;
     this.views.clear();
     return {
       name: 'exhaustive',
@@ -273,12 +305,15 @@ export class DporSearch {
       if (at < 0) throw nondeterminism(i, node.chosen, enabled);
       return at;
     }
-    const pids = enabled.map((p) => p.pid);
-    const next = new Map<number, Access[]>();
-    for (const p of enabled) next.set(p.pid, this.pendingAccess(p.pending!, p.handleId));
+    const accesses = enabled.map((p) => this.pendingAccess(p));
+    // Processes that wait through many states (a spin loop beside them) give the
+    // same list at each: shared, so a long execution keeps one.
+    const next = this.lastFootprints?.matches(enabled, accesses) === true ? this.lastFootprints : new Footprints(enabled.map((p) => p.pid), accesses);
+    this.lastFootprints = next;
+    const pids = next.pids;
     const depth = this.depthAt(i);
     const top = depth < this.splitDepth;
-    const sleep = this.reducing && !top ? this.sleepFor(i, (r) => next.get(r)) : new Set<number>();
+    const sleep = this.reducing && !top ? this.sleepFor(i, (r) => next.get(r)) : NO_SLEEPERS;
     const previous = this.nodes[i - 1]?.chosen ?? -1;
     const { preemptions, delays } = this.spentBefore(i);
     const within = (p: number): boolean => this.within(preemptions, delays, previous, p, pids);
@@ -305,7 +340,7 @@ export class DporSearch {
       next,
       sleep,
       backtrack,
-      done: new Set(),
+      done: NO_SLEEPERS,
       chosen: pick,
       wakeup: planned.length > 1 ? planned.slice(1) : [],
       guide: first?.children ?? NO_BRANCHES,
@@ -339,7 +374,7 @@ export class DporSearch {
         next: NO_ACCESSES,
         sleep: NO_SLEEPERS,
         backtrack: new Set([p.pid]),
-        done: new Set(),
+        done: NO_SLEEPERS,
         chosen: p.pid,
         wakeup: [],
         guide: this.plannedAt(i).find((b) => b.pid === p.pid)?.children ?? NO_BRANCHES,
@@ -350,7 +385,7 @@ export class DporSearch {
       };
       // Asleep means "explored from an earlier state" — but under a bound that
       // exploration may have been cut short, so a bounded search runs on here.
-      if (this.reducing && !this.bounded && this.asleep(i, p.pid, () => this.pendingAccess(op, p.handleId))) this.block(i);
+      if (this.reducing && !this.bounded && this.asleep(i, p.pid, () => this.pendingAccess(p, op))) this.block(i);
     }
     let slot = this.slots.get(p.pid);
     if (slot === undefined) {
@@ -359,7 +394,7 @@ export class DporSearch {
     }
     const local = (this.counts.get(p.pid) ?? 0) + 1;
     this.counts.set(p.pid, local);
-    this.events.push({ pid: p.pid, slot, locs: this.intern(op.footprint(), p.handleId), local, vc: [] });
+    this.events.push({ pid: p.pid, slot, locs: this.stepAccess(p.pid, this.intern(op.footprint(), p.handleId)), local, vc: [] });
   }
 
   /**
@@ -371,7 +406,8 @@ export class DporSearch {
   private ended(p: ProcessView): void {
     const e = this.events[this.events.length - 1];
     if (e === undefined) return;
-    e.locs.push({ loc: this.locId(p.handleId), write: true });
+    // A copy: the step's list may be shared with the process's earlier steps (stepAccess).
+    e.locs = [...e.locs, this.access(this.locId(p.handleId), true)];
   }
 
   /**
@@ -406,12 +442,28 @@ export class DporSearch {
   }
 
   private intern(fp: readonly Footprint[], self: string): Access[] {
-    const out: Access[] = [{ loc: this.locId(self), write: false }];
+    const out: Access[] = [this.access(this.locId(self), false)];
     for (const f of fp) {
       const loc = this.locId(f.loc);
-      out.push({ loc, write: f.write });
+      out.push(this.access(loc, f.write));
       if (f.releases !== undefined && !this.releaseOf.has(loc)) this.releaseOf.set(loc, this.locId(f.releases));
     }
+    return out;
+  }
+
+  /** The one Access object of a location and mode: a long execution keeps millions of references, not millions of objects. */
+  private access(loc: number, write: boolean): Access {
+    const k = 2 * loc + (write ? 1 : 0);
+    let a = this.accessObjects[k];
+    if (a === undefined) this.accessObjects[k] = a = { loc, write };
+    return a;
+  }
+
+  /** A step's accesses, shared with its process's previous step when the same (a loop repeating one operation). */
+  private stepAccess(pid: number, out: readonly Access[]): readonly Access[] {
+    const before = this.stepOf.get(pid);
+    if (before !== undefined && sameAccesses(before, out)) return before;
+    this.stepOf.set(pid, out);
     return out;
   }
 
@@ -431,17 +483,17 @@ export class DporSearch {
    * operation touches (`now`, its footprint at state i), it affected that operation,
    * so the sleeper wakes.
    */
-  private sleepFor(i: number, now: (pid: number) => readonly Access[] | undefined): Set<number> {
+  private sleepFor(i: number, now: (pid: number) => readonly Access[] | undefined): ReadonlySet<number> {
     const parent = this.nodes[i - 1];
     const e = this.events[i - 1];
-    const out = new Set<number>();
-    if (parent === undefined || e === undefined) return out;
+    if (parent === undefined || e === undefined) return NO_SLEEPERS;
+    let out: Set<number> | null = null;
     const keep = (r: number): void => {
-      if (stillAsleep(parent, e, r, now)) out.add(r);
+      if (stillAsleep(parent, e, r, now)) (out ??= new Set()).add(r);
     };
     parent.sleep.forEach(keep);
     parent.done.forEach(keep);
-    return out;
+    return out ?? NO_SLEEPERS;
   }
 
   /** Whether `pid` is in the sleep set at state i (see {@link sleepFor}), without building the set: a forced step asks for one process. */
@@ -456,10 +508,18 @@ export class DporSearch {
    * The locations a pending operation touches. Whether it ends its process (and so
    * writes the handle that joins, and sockets the process holds, read) is known only
    * after it runs: assume it might.
+   *
+   * A waiting process's footprint is asked for at every state it waits through, and
+   * each state keeps it until the analysis: an unchanged one is shared, not kept
+   * again (a footprint may change while its operation waits, so it is compared, not
+   * assumed).
    */
-  private pendingAccess(op: Op<unknown>, handle: string): Access[] {
-    const out = this.intern(op.footprint(), handle);
-    out.push({ loc: out[0]!.loc, write: true });
+  private pendingAccess(p: ProcessView, op: Op<unknown> = p.pending!): readonly Access[] {
+    const out = this.intern(op.footprint(), p.handleId);
+    out.push(this.access(out[0]!.loc, true));
+    const before = this.pendingOf.get(p.pid);
+    if (before !== undefined && sameAccesses(before, out)) return before;
+    this.pendingOf.set(p.pid, out);
     return out;
   }
 
@@ -483,7 +543,7 @@ export class DporSearch {
     const n = this.slots.size;
     const last = new Map<number, number[]>();
     const lastIndex = new Map<number, number>();
-    const byLoc = new Map<number, number[]>();
+    const history = new Map<number, LocHistory>();
     const events = this.events;
     const handovers = this.mode === 'optimal' && this.releaseOf.size > 0 ? new LockHandovers(events, this.releaseOf) : null;
     for (let j = 0; j < events.length; j++) {
@@ -500,16 +560,11 @@ export class DporSearch {
       const sections = handovers?.before(j, c) ?? NO_SECTIONS;
       const candidates: number[] = [];
       for (const a of ej.locs) {
-        const list = byLoc.get(a.loc);
-        if (list === undefined) continue;
-        for (const i of list) {
-          const ei = events[i]!;
-          if (ei.pid !== ej.pid && (a.write || writes(ei, a.loc))) candidates.push(i);
-        }
+        const h = history.get(a.loc);
+        if (h !== undefined) h.unordered(ej.slot, a.write, scan, candidates);
       }
       // Latest first, each once: a step touching several shared locations is one candidate.
-      if (ej.locs.length > 1) candidates.sort((x, y) => y - x);
-      else candidates.reverse();
+      candidates.sort((x, y) => y - x);
       for (let ci = 0; ci < candidates.length; ci++) {
         const i = candidates[ci]!;
         if (ci > 0 && candidates[ci - 1] === i) continue;
@@ -539,9 +594,9 @@ export class DporSearch {
       last.set(ej.pid, c);
       lastIndex.set(ej.pid, j);
       for (const a of ej.locs) {
-        const list = byLoc.get(a.loc);
-        if (list === undefined) byLoc.set(a.loc, [j]);
-        else if (list[list.length - 1] !== j) list.push(j);
+        let h = history.get(a.loc);
+        if (h === undefined) history.set(a.loc, (h = new LocHistory(events)));
+        h.add(j, ej.slot, a.write);
       }
     }
   }
@@ -627,7 +682,7 @@ export class DporSearch {
     const skipSubtree = !this.owned;
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
-      node.done.add(node.chosen);
+      markDone(node, node.chosen);
       // Another shard's subtree: leave it at once, branching only above the split.
       if (skipSubtree && !this.isTop(node)) continue;
       const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node);
@@ -646,6 +701,49 @@ export class DporSearch {
 }
 
 const NO_BRANCHES: readonly WakeupNode[] = [];
+
+/**
+ * The steps that touched one location, per process, split by whether they wrote it.
+ * A step's races at the location are the other processes' steps there (their writes
+ * only, if it reads) that its clock does not yet cover. A process's steps are in
+ * program order, so walking its list back stops at the first one covered: the
+ * analysis costs the races it finds, not the length of the execution (a spin loop
+ * that reads one location a million times would otherwise rescan every read).
+ */
+class LocHistory {
+  /** Per vector-clock slot: indices of its steps here, and of its writes here, ascending. */
+  private readonly all: number[][] = [];
+  private readonly writes: number[][] = [];
+
+  constructor(private readonly events: readonly Event[]) {}
+
+  add(j: number, slot: number, write: boolean): void {
+    push(this.all, slot, j);
+    if (write) push(this.writes, slot, j);
+  }
+
+  /** Append to `out` the steps of other processes here that conflict with an access by `slot` and are not covered by `clock`. */
+  unordered(slot: number, write: boolean, clock: readonly number[], out: number[]): void {
+    const lists = write ? this.all : this.writes;
+    for (let s = 0; s < lists.length; s++) {
+      const list = lists[s];
+      if (s === slot || list === undefined) continue;
+      const covered = clock[s] ?? 0;
+      for (let k = list.length - 1; k >= 0; k--) {
+        const i = list[k]!;
+        if (this.events[i]!.local <= covered) break;
+        out.push(i);
+      }
+    }
+  }
+}
+
+/** Append `j` to the list of `slot`, once (a step may touch a location twice: read it, then write it). */
+function push(lists: number[][], slot: number, j: number): void {
+  const list = lists[slot];
+  if (list === undefined) lists[slot] = [j];
+  else if (list[list.length - 1] !== j) list.push(j);
+}
 
 /** The reduction an `exhaustive()` call asks for; `optimal` is not defined under a bound. */
 function reductionOf(options: ExhaustiveOptions): Reduction | 'none' {
@@ -669,6 +767,11 @@ function reductionOf(options: ExhaustiveOptions): Reduction | 'none' {
   if (r === false) return 'none';
   if (r === true) return bounded ? 'source' : 'optimal';
   return r;
+}
+
+function markDone(node: Node, pid: number): void {
+  if (node.done === NO_SLEEPERS) node.done = new Set([pid]);
+  else (node.done as Set<number>).add(pid);
 }
 
 /** Source DPOR: the next backtrack choice not yet explored here. */

@@ -10,13 +10,39 @@ import {
   type RunResult,
   type Strategy,
 } from '@interleave/core';
+import { describe, misuse } from './misuse.js';
 import { replayStrategy } from './replay.js';
-import { lenientStrategy, shrinkSchedule, type Shrunk } from './shrink.js';
+import { lenientStrategy, shrinkSchedule, type ShrinkEnd, type Shrunk } from './shrink.js';
 import { exhaustive, random, type ExplorationStrategy } from './strategies.js';
 import { decodeToken, encodeToken } from './token.js';
 
 /** Options that shape each run of an exploration (everything but the schedule). */
 export type ExploreRunOptions = Omit<RunOptions, 'strategy' | 'monitors' | 'trace'>;
+
+/**
+ * The steps minimising one failure may spend on re-runs (its attempts and bounded
+ * searches together): enough to shrink any failure of a few thousand steps fully,
+ * and a bound on a failure a million steps long (a run cut at `maxSteps`), each of
+ * whose re-runs is as long.
+ */
+const SHRINK_STEPS = 2_000_000;
+
+/** The steps `options.shrink` allows minimising to spend, or null for none at all. */
+function shrinkBudget(shrink: ExploreOptions<unknown>['shrink']): number | null {
+  if (shrink === undefined || shrink === true) return SHRINK_STEPS;
+  if (shrink === false) return null;
+  const isObject = typeof shrink === 'object' && shrink !== null && !Array.isArray(shrink);
+  const steps = isObject ? (shrink as { steps?: unknown }).steps : undefined;
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 0) {
+    throw misuse(
+      'INVALID_OPTION',
+      'explore(program, { shrink })',
+      `shrink must be true, false or { steps } with steps a non-negative integer, got ${isObject ? `steps = ${describe(steps)}` : describe(shrink)}.`,
+      'leave it out (a budget of 2,000,000 steps), pass e.g. { shrink: { steps: 500_000 } }, or shrink: false to report the failure as found.',
+    );
+  }
+  return steps;
+}
 
 /** The execution budget of strategies that never finish (random, PCT) when none is given. */
 export const SEEDED_EXECUTIONS = 1000;
@@ -49,8 +75,19 @@ export interface ExploreOptions<R> {
   readonly stopOnFailure?: boolean;
   /** Groups runs into outcomes; default: status with the return value, else the last line printed. */
   readonly outcome?: (result: RunResult<R>) => string;
-  /** Minimise the first failing schedule before reporting it. Default true. */
-  readonly shrink?: boolean;
+  /**
+   * Minimise the first failing schedule before reporting it. Default true, within a
+   * budget of 2,000,000 steps of re-runs (and the end of `budget.timeMs`); `{ steps }`
+   * sets that budget; false reports the failure as found. `Failure.shrinking` says
+   * whether the budget cut it short.
+   *
+   * @example
+   * ```ts
+   * // Runs cut at maxSteps are long: give their shrinking room for a few more re-runs.
+   * await check(prog, { strategy: exhaustive(), run: { maxSteps: 1_000_000 }, shrink: { steps: 10_000_000 } });
+   * ```
+   */
+  readonly shrink?: boolean | { readonly steps: number };
   /** Run only every `count`-th execution starting at `index` (seeded strategies): a CI shard. */
   readonly shard?: { readonly index: number; readonly count: number };
 }
@@ -83,6 +120,12 @@ export interface Failure {
   readonly schedule: readonly number[];
   readonly preemptions: number;
   readonly steps: number;
+  /**
+   * How far minimising went: `complete` — every candidate it tries was tried;
+   * `budget` — it stopped at its budget (2,000,000 steps of re-runs, or
+   * the end of `budget.timeMs`), so a smaller schedule may exist; `off` — `shrink: false`.
+   */
+  readonly shrinking: ShrinkEnd | 'off';
   /** The minimised run, with its trace. */
   readonly result: RunResult;
   /** The trace as one column per process. */
@@ -207,6 +250,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const monitors = options.monitors ?? [];
   const shard = options.shard ?? { index: 0, count: 1 };
   validateShard(shard);
+  const shrinkSteps = shrinkBudget(options.shrink);
   if (source.shard !== undefined) source.shard(shard.index, shard.count);
   const outcomeOf = options.outcome ?? defaultOutcome;
   const counts = new Map<string, { count: number; execution: number; first: TokenSource }>();
@@ -290,7 +334,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const elapsedMs = performance.now() - started;
 
   let failure: Failure | undefined;
-  if (failed !== null) failure = await minimise(prog, failed, options, runOptions, once);
+  if (failed !== null) failure = await minimise(prog, failed, options, runOptions, once, { steps: shrinkSteps, deadline: started + maxTime });
   const complete = source.complete === true && stoppedBy !== 'failure' && (stoppedBy === 'complete' || stoppedBy === 'exhausted');
   const pruned = source.pruned ?? { redundant: 0, byBound: 0 };
   const outcomes = [...counts].map(([key, v]) => outcomeCount(key, v.count, v.execution, prog, runOptions, v.first)).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
@@ -381,17 +425,24 @@ async function minimise<R>(
   /** The exploration's copy of `options.run`. */
   runOptions: ExploreRunOptions,
   once: (s: Strategy, seed: string | number | undefined, trace: boolean) => Promise<RunResult<R>> | RunResult<R>,
+  /** Steps of re-runs allowed (null: do not shrink); `performance.now()` at which the exploration's time budget ends. */
+  limit: { readonly steps: number | null; readonly deadline: number },
 ): Promise<Failure> {
   const seed = failed.result.seed;
+  const { steps: allowed, deadline } = limit;
+  let spent = 0;
+  const exhausted = (): boolean => spent >= (allowed ?? 0) || performance.now() >= deadline;
   const attempt = async (pids: readonly number[]): Promise<Shrunk | null> => {
     const strategy = lenientStrategy(pids);
     const r = await once(strategy, seed, false);
+    spent += r.steps;
     const v = judge(r, options.property);
     return v !== null && v.kind === failed.kind ? { result: r, preemptions: strategy.preemptions() } : null;
   };
-  const shrink = options.shrink !== false;
-  const start = shrink ? await attempt(failed.result.schedule.toArray()) : null;
+  const shrink = allowed !== null;
+  const start = shrink && !exhausted() ? await attempt(failed.result.schedule.toArray()) : null;
   let best: Shrunk = start ?? { result: failed.result, preemptions: Infinity };
+  let shrinking: Failure['shrinking'] = !shrink ? 'off' : start === null && exhausted() ? 'budget' : 'complete';
   if (start !== null) {
     // The search for fewer preemptions covers the whole bounded tree, not this shard's
     // part of it: a shard minimises a failure exactly as the unsharded run would.
@@ -399,12 +450,14 @@ async function minimise<R>(
     // Fewest preemptions first: iterative context bounding (as CHESS does) — the
     // bounded exhaustive search with 0, 1, 2… preemptions, each within a small budget.
     for (let bound = 0; bound < best.preemptions; bound++) {
-      const bounded = await exploreWith(
-        prog,
-        { ...unsharded, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget: { executions: 2000 }, run: { ...runOptions, seed } },
-        true,
-        true,
-      );
+      if (exhausted()) {
+        shrinking = 'budget';
+        break;
+      }
+      const budget: Mutable<Budget> = { executions: 2000, steps: allowed! - spent };
+      if (Number.isFinite(deadline)) budget.timeMs = deadline - performance.now();
+      const bounded = await exploreWith(prog, { ...unsharded, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget, run: { ...runOptions, seed } }, true, true);
+      spent += bounded.stats.steps;
       const found = bounded.failure;
       if (found !== undefined && found.kind === failed.kind) {
         const c = await attempt(found.schedule);
@@ -412,7 +465,9 @@ async function minimise<R>(
         break;
       }
     }
-    best = await shrinkSchedule(best, attempt);
+    const shrunk = await shrinkSchedule(best, attempt, exhausted);
+    best = shrunk.best;
+    if (shrunk.end === 'budget') shrinking = 'budget';
   }
   // Re-run the chosen schedule exactly, with its trace, for the report.
   const final = await once(replayStrategy(best.result.schedule), seed, true);
@@ -426,6 +481,7 @@ async function minimise<R>(
     schedule: final.schedule.toArray(),
     preemptions: Number.isFinite(best.preemptions) ? best.preemptions : countPreemptions(final),
     steps: final.steps,
+    shrinking,
     result: final,
   };
   return withTraceTable(failure);
@@ -489,13 +545,18 @@ function countPreemptions(r: RunResult): number {
   return n;
 }
 
+function minimised(failure: Pick<Failure, 'shrinking'>): string {
+  if (failure.shrinking === 'off') return 'not minimised (shrink: false):';
+  return failure.shrinking === 'budget' ? 'minimised (until the shrinking budget ran out) to' : 'minimised to';
+}
+
 /** The report's one paragraph; also what {@link mergeReports} rebuilds for the merged report. */
 export function summarise(
   source: Pick<ExplorationStrategy, 'name' | 'bounded'>,
   executions: number,
   complete: boolean,
   boundPruned: number,
-  failure: Pick<Failure, 'kind' | 'message' | 'preemptions' | 'steps' | 'token'> | undefined,
+  failure: Pick<Failure, 'kind' | 'message' | 'preemptions' | 'steps' | 'token' | 'shrinking'> | undefined,
   outcomes: number,
   stoppedBy: string,
   hasProperty: boolean,
@@ -505,7 +566,7 @@ export function summarise(
   if (failure !== undefined) {
     return (
       `${strategy}: failed after ${executions} execution(s): ${failure.kind}: ${failure.message.split('\n')[0]}\n` +
-      `  minimised to ${failure.preemptions} preemption(s), ${failure.steps} steps; replay with: ${failure.token}`
+      `  ${minimised(failure)} ${failure.preemptions} preemption(s), ${failure.steps} steps; replay with: ${failure.token}`
     );
   }
   if (complete && source.bounded === true) {

@@ -2,7 +2,7 @@ import { summarise, type ExploreReport, type Failure, type OutcomeCount } from '
 import { describe, misuse } from './misuse.js';
 
 /** What merging reads of a failure: enough to order failures and to summarise. */
-export type MergeableFailure = Pick<Failure, 'kind' | 'message' | 'execution' | 'token' | 'preemptions' | 'steps'>;
+export type MergeableFailure = Pick<Failure, 'kind' | 'message' | 'execution' | 'token' | 'preemptions' | 'steps' | 'shrinking'>;
 
 /** A report whose failure may be only its facts (as it crosses from a worker thread). */
 export type ShardReport<F extends MergeableFailure> = Omit<ExploreReport, 'failure'> & { readonly failure?: F };

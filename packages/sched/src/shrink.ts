@@ -1,4 +1,4 @@
-import type { ProcessView, RunResult, Strategy } from '@interleave/core';
+import type { ProcessView, RunResult, Schedule, Strategy } from '@interleave/core';
 
 /**
  * Follow `pids` at each choice while the recorded process can run; after that (or
@@ -36,52 +36,74 @@ export interface Shrunk {
   readonly preemptions: number;
 }
 
+/** What stopped a shrink: nothing (every candidate tried), or its budget. */
+export type ShrinkEnd = 'complete' | 'budget';
+
 /**
  * Minimise a failing schedule: fewer preemptions first, then fewer steps, keeping
  * the same kind of failure. `attempt` runs a candidate list of pids (leniently) and
  * returns the run and its preemption count when it fails the same way, else null.
- * Greedy and bounded by `maxAttempts` runs.
+ * Greedy; stops after `maxAttempts` runs, or when `exhausted()` says the caller's
+ * budget is spent.
  */
 export async function shrinkSchedule(
   start: Shrunk,
   attempt: (pids: readonly number[]) => Promise<Shrunk | null>,
+  exhausted: () => boolean = () => false,
   maxAttempts = 300,
-): Promise<Shrunk> {
+): Promise<{ best: Shrunk; end: ShrinkEnd }> {
   let best = start;
   let attempts = 0;
+  const spent = (): boolean => attempts >= maxAttempts || exhausted();
   const better = (c: Shrunk): boolean =>
     c.preemptions < best.preemptions || (c.preemptions === best.preemptions && c.result.steps < best.result.steps);
-  const tryPids = async (pids: readonly number[]): Promise<boolean> => {
-    if (attempts++ >= maxAttempts) return false;
+  /** 'better', 'same' (the run was `best` again), or 'no'. */
+  const tryPids = async (pids: readonly number[]): Promise<'better' | 'same' | 'no'> => {
+    attempts++;
     const c = await attempt(pids);
-    if (c !== null && better(c)) {
+    if (c === null) return 'no';
+    if (better(c)) {
       best = c;
-      return true;
+      return 'better';
     }
-    return false;
+    return sameSchedule(c.result.schedule, best.result.schedule) ? 'same' : 'no';
   };
   let improved = true;
-  while (improved && attempts < maxAttempts) {
+  let cut = false;
+  while (improved) {
     improved = false;
     const pids = best.result.schedule.toArray();
     // 1. The shortest prefix that still fails when the rest runs without preemption.
-    for (let len = 0; len < pids.length && attempts < maxAttempts; len++) {
-      if (await tryPids(pids.slice(0, len))) {
+    // Once a prefix runs `best` again, every longer one does too (the rest of `best`
+    // is what running without preemption chooses): none of them can be better.
+    for (let len = 0; len < pids.length; len++) {
+      if ((cut = spent())) break;
+      const r = await tryPids(pids.slice(0, len));
+      if (r === 'same') break;
+      if (r === 'better') {
         improved = true;
         break;
       }
     }
-    if (improved) continue;
+    if (improved || cut) continue;
     // 2. Drop single context switches, latest first: continue the previous process instead.
-    for (let k = pids.length - 1; k > 0 && attempts < maxAttempts; k--) {
+    for (let k = pids.length - 1; k > 0; k--) {
       if (pids[k] === pids[k - 1]) continue;
+      if ((cut = spent())) break;
       const variant = [...pids];
       variant[k] = pids[k - 1]!;
-      if (await tryPids(variant)) {
+      if ((await tryPids(variant)) === 'better') {
         improved = true;
         break;
       }
     }
   }
-  return best;
+  return { best, end: cut ? 'budget' : 'complete' };
+}
+
+function sameSchedule(a: Schedule, b: Schedule): boolean {
+  if (a.length !== b.length) return false;
+  const x = a.toBytes();
+  const y = b.toBytes();
+  return x.length === y.length && x.every((byte, i) => byte === y[i]);
 }

@@ -1,4 +1,4 @@
-import { Schedule, SimulationError, type Program, type RunOptions, type RunResult } from '@interleave/core';
+import { PID_BASE, Schedule, SimulationError, type Program, type RunOptions, type RunResult } from '@interleave/core';
 
 /** What a replay token carries: enough to re-run one execution exactly. */
 export interface TokenContents {
@@ -15,11 +15,16 @@ export interface TokenContents {
 }
 
 const PREFIX = 'il1.';
+/** Version 2: version 1 with the schedule run-length encoded; written only when that halves it. */
+const RUNS_PREFIX = 'il2.';
 
 /**
  * Encode a run as a replay token: `il1.` + base64url of the program's name hash, the
  * options that shape a run, the seed, the schedule, and a checksum. Short, printable,
- * versioned and self-checking.
+ * versioned and self-checking. A schedule with long runs of one process (a spin
+ * loop, a run cut at `maxSteps`) is written run-length encoded, as `il2.`, when
+ * that halves it: a million choices of one pid take a few bytes, not a megabyte.
+ * Every other token is exactly what earlier versions wrote.
  *
  * @example
  * ```ts
@@ -53,9 +58,66 @@ function encodeContents(c: TokenContents): string {
     for (let i = 0; i < 8; i++) out.push(f.getUint8(i));
   }
   pushBytes(out, utf8(c.seed), true);
-  pushBytes(out, c.schedule.toBytes(), false);
+  const plain = c.schedule.toBytes();
+  const runs = runLengths(c.schedule, plain.length / 2);
+  pushBytes(out, runs ?? plain, false);
   pushU32(out, fnv1a(out));
-  return PREFIX + Buffer.from(out).toString('base64url');
+  return (runs === null ? PREFIX : RUNS_PREFIX) + Buffer.from(out).toString('base64url');
+}
+
+/**
+ * The schedule as (pid − 1000, run length) varint pairs, or null when that takes
+ * `limit` bytes or more. (Half the plain encoding: a token changes version only
+ * where it gains much, so the tokens of ordinary runs stay as they were.)
+ */
+function runLengths(schedule: Schedule, limit: number): Uint8Array | null {
+  const out: number[] = [];
+  let pid = -1;
+  let length = 0;
+  const flush = (): void => {
+    if (length === 0) return;
+    pushVarint(out, pid - PID_BASE);
+    pushVarint(out, length);
+  };
+  for (const p of schedule) {
+    if (p === pid) {
+      length++;
+      continue;
+    }
+    flush();
+    // Past the limit: the plain encoding is kept, stop counting.
+    if (out.length >= limit) return null;
+    pid = p;
+    length = 1;
+  }
+  flush();
+  return out.length < limit ? Uint8Array.from(out) : null;
+}
+
+/** Decode {@link runLengths}' pairs; null when they are cut short or hold more choices than a run of `maxSteps` can make. */
+function fromRunLengths(bytes: Uint8Array, maxSteps: number): Schedule | null {
+  let total = 0;
+  const schedule = new Schedule();
+  let at = 0;
+  const varint = (): number | null => {
+    let v = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      if (at >= bytes.length) return null;
+      byte = bytes[at++]!;
+      v += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return v;
+  };
+  while (at < bytes.length) {
+    const pid = varint();
+    const length = varint();
+    if (pid === null || length === null || (total += length) > maxSteps) return null;
+    for (let k = 0; k < length; k++) schedule.push(pid + PID_BASE);
+  }
+  return schedule;
 }
 
 /** The hash of a program's name that a token starts with; a hunt's tokens all need the same one. */
@@ -88,10 +150,11 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
     );
   if (typeof token !== 'string') throw bad(`expected a string token, got ${typeof token}.`);
   const version = /^il(\d+)\./.exec(token);
-  if (version !== null && version[1] !== '1') {
-    throw bad(`this token has format version ${version[1]}, but this version of Interleave reads version 1.`);
+  if (version !== null && version[1] !== '1' && version[1] !== '2') {
+    throw bad(`this token has format version ${version[1]}, but this version of Interleave reads versions 1 and 2.`);
   }
-  if (!token.startsWith(PREFIX) || !/^[A-Za-z0-9_-]+$/.test(token.slice(PREFIX.length))) {
+  const runLength = token.startsWith(RUNS_PREFIX);
+  if (!(runLength || token.startsWith(PREFIX)) || !/^[A-Za-z0-9_-]+$/.test(token.slice(PREFIX.length))) {
     throw bad(`"${token.length > 40 ? token.slice(0, 40) + '…' : token}" is not a replay token (expected ${PREFIX} followed by base64url).`);
   }
   const bytes = Uint8Array.from(Buffer.from(token.slice(PREFIX.length), 'base64url'));
@@ -127,12 +190,13 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
   if (at + seedLength > body.length) throw bad('the token is truncated.');
   const seed = Buffer.from(body.subarray(at, at + seedLength)).toString('utf8');
   at += seedLength;
-  let schedule: Schedule;
+  let schedule: Schedule | null;
   try {
-    schedule = Schedule.fromBytes(body.subarray(at));
+    schedule = runLength ? fromRunLengths(body.subarray(at), maxSteps) : Schedule.fromBytes(body.subarray(at));
   } catch {
-    throw bad('the token is truncated.');
+    schedule = null;
   }
+  if (schedule === null) throw bad(runLength ? 'the token is truncated or corrupted (its schedule does not decode).' : 'the token is truncated.');
   return { seed, timing: flags & 1 ? 'untimed' : 'timed', queueFeeder: (flags & 2) === 0, cpuCount, maxSteps, spawnCost, schedule };
 }
 

@@ -26,7 +26,12 @@ export interface StateView {
   /** Processes already explored from here. */
   readonly done: ReadonlySet<number>;
   /** The footprint of each runnable process's pending operation. */
-  readonly next: ReadonlyMap<number, readonly Access[]>;
+  readonly next: PendingFootprints;
+}
+
+/** The footprint of each runnable process's pending operation at a state, by pid. */
+export interface PendingFootprints {
+  get(pid: number): readonly Access[] | undefined;
 }
 
 /** A branch of a wakeup tree: run `pid`'s next step, then one of `children`. */

@@ -173,7 +173,7 @@ function shareOf(options: ExploreOptions<unknown>, index: number, count: number)
 }
 
 function factsOf(f: Failure): FailureFacts {
-  return { kind: f.kind, message: f.message, execution: f.execution, token: f.token, seed: f.seed, schedule: f.schedule, preemptions: f.preemptions, steps: f.steps };
+  return { kind: f.kind, message: f.message, execution: f.execution, token: f.token, seed: f.seed, schedule: f.schedule, preemptions: f.preemptions, steps: f.steps, shrinking: f.shrinking };
 }
 
 /**

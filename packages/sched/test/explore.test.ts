@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { program, run, SimulationError, type DictProxy, type Lock, type Op, type RunResult, type World } from '@interleave/core';
-import { check, decodeToken, exhaustive, explore, pct, random, replay, schedules, ScheduleChoices } from '../src/index.js';
+import { program, run, Schedule, SimulationError, type DictProxy, type Event, type Lock, type Monitor, type Op, type RunResult, type World } from '@interleave/core';
+import { check, decodeToken, encodeToken, exhaustive, explore, pct, random, replay, schedules, ScheduleChoices } from '../src/index.js';
 import { requireFastCheck } from '../src/arbitrary.js';
 
 /** n processes each doing `d['count'] -= 1` (two steps) on a Manager dict; returns the final count. */
@@ -121,6 +121,90 @@ describe('proving with exhaustive exploration', () => {
   });
 });
 
+/**
+ * A process spins on an Event the main process sets. Depth-first search keeps the
+ * spinner running once it is chosen before the set: that execution runs to maxSteps.
+ */
+const spinUntilSet = program(
+  function* ({ mp }: World) {
+    const flag = mp.Event();
+    function* spinner(f: Event): Generator<Op<unknown>, void, unknown> {
+      while (!(yield* f.isSet()));
+    }
+    const p = mp.Process({ target: spinner, args: [flag] });
+    yield* p.start();
+    yield* flag.set();
+    yield* p.join();
+  },
+  { name: 'spin-until-set' },
+);
+
+/** A monitor counting every step of every run it is attached to, shrinking's re-runs included. */
+function stepCounter(): Monitor & { steps: number } {
+  return {
+    name: 'step-counter',
+    steps: 0,
+    events: ['done'],
+    onEvent(e) {
+      if (e.type === 'done') this.steps++; // a run that keeps its trace sends every event
+    },
+  };
+}
+
+describe('shrinking a failure cut at maxSteps', () => {
+  const maxSteps = 20_000;
+  const options = { strategy: exhaustive(), run: { ...untimed, maxSteps } } as const;
+
+  it('stops trying longer prefixes once one re-runs the failure itself', async () => {
+    const counted = stepCounter();
+    const r = await check(spinUntilSet, { ...options, strategy: exhaustive(), monitors: [counted] });
+    const f = r.failure!;
+    expect(f.kind).toBe('step-limit');
+    expect(f.preemptions).toBe(1);
+    expect(f.shrinking).toBe('complete');
+    // The hunt, the first attempt, the prefix that runs the failure again and the
+    // final re-run: four long runs. Trying all 300 prefixes took 300.
+    expect(counted.steps).toBeLessThan(4.1 * maxSteps);
+    expect(r.summary).toContain('minimised to 1 preemption(s)');
+  });
+
+  it('stops at its step budget and says so', async () => {
+    const counted = stepCounter();
+    const r = await check(spinUntilSet, { ...options, strategy: exhaustive(), monitors: [counted], shrink: { steps: maxSteps / 2 } });
+    const f = r.failure!;
+    expect(f.kind).toBe('step-limit');
+    expect(f.shrinking).toBe('budget');
+    // The hunt's run, one attempt (which spends the budget) and the final re-run.
+    expect(counted.steps).toBeLessThan(3.1 * maxSteps);
+    expect(r.summary).toContain('minimised (until the shrinking budget ran out) to');
+  });
+
+  it('shrink: false reports the failure as found', async () => {
+    const r = await check(spinUntilSet, { ...options, strategy: exhaustive(), shrink: false });
+    expect(r.failure!.shrinking).toBe('off');
+    expect(r.summary).toContain('not minimised (shrink: false):');
+  });
+
+  it("reports a token of a few dozen characters, which replays the whole run", async () => {
+    const r = await check(spinUntilSet, options);
+    const f = r.failure!;
+    expect(f.schedule.length).toBeGreaterThan(maxSteps - 10);
+    expect(f.token).toMatch(/^il2\./); // one pid, thousands of times: run-length encoded
+    expect(f.token.length).toBeLessThan(60);
+    const again = await replay(spinUntilSet, f.token);
+    expect(again.status).toBe('step-limit');
+    expect(again.schedule.toArray()).toEqual(f.schedule);
+  });
+
+  it('rejects a malformed shrink option, saying what it expects', async () => {
+    await expect(explore(spinUntilSet, { shrink: { steps: -1 } })).rejects.toThrow(
+      'explore(program, { shrink }): shrink must be true, false or { steps } with steps a non-negative integer, got steps = number -1.\n' +
+        '  How to fix: leave it out (a budget of 2,000,000 steps), pass e.g. { shrink: { steps: 500_000 } }, or shrink: false to report the failure as found.',
+    );
+    await expect(explore(spinUntilSet, { shrink: 'yes' as unknown as boolean })).rejects.toThrow(/got string "yes"\./);
+  });
+});
+
 describe('replay tokens', () => {
   const prog = counter(2, false);
   const token = async (): Promise<string> => (await explore(prog, { budget: { executions: 1 } })).outcomes[0]!.token;
@@ -145,7 +229,25 @@ describe('replay tokens', () => {
   });
 
   it('rejects a token of another format version', async () => {
-    await expect(replay(prog, 'il9.AAAA')).rejects.toThrow(/format version 9, but this version of Interleave reads version 1/);
+    await expect(replay(prog, 'il9.AAAA')).rejects.toThrow(/format version 9, but this version of Interleave reads versions 1 and 2\./);
+  });
+
+  it('round-trips any schedule; long runs of one pid are written as il2, the rest as il1', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1000, max: 1400 }), fc.integer({ min: 1, max: 300 })), { maxLength: 30 }), (runs) => {
+        const pids = runs.flatMap(([pid, n]) => Array.from({ length: n }, () => pid));
+        const t = encodeToken({ seed: '7', timing: 'untimed', schedule: new Schedule(pids) }, prog);
+        expect(decodeToken(t, prog).schedule.toArray()).toEqual(pids);
+        if (runs.every(([, n]) => n <= 2)) expect(t.startsWith('il1.')).toBe(true); // not worth a new version
+      }),
+    );
+    const spin = encodeToken({ seed: '7', timing: 'untimed', schedule: new Schedule(new Array<number>(1_000_000).fill(1001)) }, prog);
+    expect(spin).toMatch(/^il2\.[A-Za-z0-9_-]{20,40}$/);
+  });
+
+  it('rejects an il2 token whose schedule holds more choices than maxSteps allows', () => {
+    const t = encodeToken({ seed: '7', timing: 'untimed', schedule: new Schedule(new Array<number>(600).fill(1001)) }, prog, { maxSteps: 500 });
+    expect(() => decodeToken(t, prog)).toThrow(/the token is truncated or corrupted \(its schedule does not decode\)/);
   });
 
   it('rejects a corrupted token', async () => {
