@@ -1,7 +1,7 @@
 /**
  * Exploration throughput and bug-finding figures. Each figure is one line `name: value unit`.
  */
-import { program, type Event, type Op, type Program, type World } from '@interleave/core';
+import { program, type Event, type Op, type Program, type Queue, type World } from '@interleave/core';
 import { check, exhaustive, explore, exploreParallel, job, pct, random, type ExplorationStrategy } from '@interleave/sched';
 
 function report(name: string, value: number, unit: string, digits = 0): void {
@@ -50,31 +50,30 @@ export async function benchExplore(): Promise<void> {
 }
 
 /**
- * Exhaustive search over long executions: a process spins on an Event that the other
- * sets, and depth-first search keeps the spinner running, so the second execution
- * runs to `maxSteps` with every step a choice point. The race analysis and the
- * states kept for backtracking must cost per step, not per step squared.
+ * Exhaustive search over long executions: daemon workers busy-wait on `q.empty()`
+ * for the items the main process puts, and depth-first search keeps the first
+ * spinner running, so the second execution runs to `maxSteps` with every step a
+ * choice among five processes. The race analysis and the states kept for
+ * backtracking must cost per step, not per step squared.
  */
 async function benchLongExecution(): Promise<void> {
   const maxSteps = 200_000;
   const spin = program(
     function* ({ mp }: World) {
-      const flag = mp.Event();
-      function* spinner(f: Event): Generator<Op<unknown>, void, unknown> {
-        while (!(yield* f.isSet()));
+      const q = mp.Queue<number>();
+      function* consumer(queue: Queue<number>): Generator<Op<unknown>, void, unknown> {
+        for (;;) if (!(yield* queue.empty())) yield* queue.get();
       }
-      const p = mp.Process({ target: spinner, args: [flag] });
-      yield* p.start();
-      yield* flag.set();
-      yield* p.join();
+      for (let i = 0; i < 4; i++) yield* mp.Process({ target: consumer, args: [q], daemon: true }).start();
+      for (let i = 0; i < 3; i++) yield* q.put(i);
     },
-    { name: 'bench/spin' },
+    { name: 'bench/busy-wait' },
   );
   const t0 = process.cpuUsage();
   const r = await explore(spin, { strategy: exhaustive(), run: { timing: 'untimed', maxSteps }, budget: { executions: 2 }, shrink: false });
   const t = process.cpuUsage(t0);
-  if (r.stats.steps < maxSteps) throw new Error('bench/spin: no execution ran to maxSteps');
-  report('explore.exhaustive.long', r.stats.steps / ((t.user + t.system) / 1e6), `steps/s of CPU time (2 executions, ${r.stats.steps} steps, one spinning to maxSteps)`);
+  if (r.stats.steps < maxSteps) throw new Error('bench/busy-wait: no execution ran to maxSteps');
+  report('explore.exhaustive.long', r.stats.steps / ((t.user + t.system) / 1e6), `steps/s of CPU time (2 executions, ${r.stats.steps} steps, one busy-waiting to maxSteps)`);
 }
 
 /**
