@@ -67,8 +67,21 @@ export class Schedule implements Iterable<number> {
     this.count++;
   }
 
+  /** The choices, decoded as they are read: a long schedule is not copied into an array. */
   *[Symbol.iterator](): Iterator<number> {
-    yield* this.toArray();
+    let i = 0;
+    for (let k = 0; k < this.count; k++) {
+      const b = this.bytes;
+      let v = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        byte = b[i++] ?? 0;
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      yield v + PID_BASE;
+    }
   }
 
   /** The choices as pids. */

@@ -77,9 +77,10 @@ export interface ExploreOptions<R> {
   readonly outcome?: (result: RunResult<R>) => string;
   /**
    * Minimise the first failing schedule before reporting it. Default true, within a
-   * budget of 2,000,000 steps of re-runs (and the end of `budget.timeMs`); `{ steps }`
-   * sets that budget; false reports the failure as found. `Failure.shrinking` says
-   * whether the budget cut it short.
+   * budget of 2,000,000 steps of re-runs (and 300 candidate schedules); `{ steps }`
+   * sets the steps; false reports the failure as found. `Failure.shrinking` says
+   * whether the budget cut it short. Not bounded by `budget.timeMs`, which bounds the
+   * search: the failure reported must not depend on the machine's speed.
    *
    * @example
    * ```ts
@@ -122,8 +123,8 @@ export interface Failure {
   readonly steps: number;
   /**
    * How far minimising went: `complete` — every candidate it tries was tried;
-   * `budget` — it stopped at its budget (2,000,000 steps of re-runs, or
-   * the end of `budget.timeMs`), so a smaller schedule may exist; `off` — `shrink: false`.
+   * `budget` — it stopped at its budget (by default 2,000,000 steps of re-runs, or
+   * 300 candidates), so a smaller schedule may exist; `off` — `shrink: false`.
    */
   readonly shrinking: ShrinkEnd | 'off';
   /** The minimised run, with its trace. */
@@ -334,7 +335,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const elapsedMs = performance.now() - started;
 
   let failure: Failure | undefined;
-  if (failed !== null) failure = await minimise(prog, failed, options, runOptions, once, { steps: shrinkSteps, deadline: started + maxTime });
+  if (failed !== null) failure = await minimise(prog, failed, options, runOptions, once, shrinkSteps, nested);
   const complete = source.complete === true && stoppedBy !== 'failure' && (stoppedBy === 'complete' || stoppedBy === 'exhausted');
   const pruned = source.pruned ?? { redundant: 0, byBound: 0 };
   const outcomes = [...counts].map(([key, v]) => outcomeCount(key, v.count, v.execution, prog, runOptions, v.first)).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
@@ -425,13 +426,17 @@ async function minimise<R>(
   /** The exploration's copy of `options.run`. */
   runOptions: ExploreRunOptions,
   once: (s: Strategy, seed: string | number | undefined, trace: boolean) => Promise<RunResult<R>> | RunResult<R>,
-  /** Steps of re-runs allowed (null: do not shrink); `performance.now()` at which the exploration's time budget ends. */
-  limit: { readonly steps: number | null; readonly deadline: number },
+  /**
+   * Steps of re-runs allowed (null: do not shrink). Not wall-clock time: the failure
+   * reported must be the same on every machine.
+   */
+  allowed: number | null,
+  /** A search inside shrinking, which wants only the failing schedule: no traced re-run. */
+  nested: boolean,
 ): Promise<Failure> {
   const seed = failed.result.seed;
-  const { steps: allowed, deadline } = limit;
   let spent = 0;
-  const exhausted = (): boolean => spent >= (allowed ?? 0) || performance.now() >= deadline;
+  const exhausted = (): boolean => spent >= (allowed ?? 0);
   const attempt = async (pids: readonly number[]): Promise<Shrunk | null> => {
     const strategy = lenientStrategy(pids);
     const r = await once(strategy, seed, false);
@@ -454,8 +459,7 @@ async function minimise<R>(
         shrinking = 'budget';
         break;
       }
-      const budget: Mutable<Budget> = { executions: 2000, steps: allowed! - spent };
-      if (Number.isFinite(deadline)) budget.timeMs = deadline - performance.now();
+      const budget = { executions: 2000, steps: allowed! - spent };
       const bounded = await exploreWith(prog, { ...unsharded, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget, run: { ...runOptions, seed } }, true, true);
       spent += bounded.stats.steps;
       const found = bounded.failure;
@@ -469,8 +473,9 @@ async function minimise<R>(
     best = shrunk.best;
     if (shrunk.end === 'budget') shrinking = 'budget';
   }
-  // Re-run the chosen schedule exactly, with its trace, for the report.
-  const final = await once(replayStrategy(best.result.schedule), seed, true);
+  // Re-run the chosen schedule exactly, with its trace, for the report (a nested
+  // search does not shrink: its failure is the run it found).
+  const final = nested ? failed.result : await once(replayStrategy(best.result.schedule), seed, true);
   const verdict = judge(final, options.property) ?? { kind: failed.kind, message: failed.message };
   const failure: Omit<Failure, 'traceTable'> = {
     kind: verdict.kind,

@@ -15,18 +15,24 @@ import { SimulationError, type Strategy } from '@interleave/core';
  * ```
  */
 export function replayStrategy(schedule: Iterable<number>): Strategy & { readonly unused: () => number } {
-  const pids = [...schedule];
+  // Read as it is followed: a long schedule (a run cut at maxSteps) is not copied.
+  const pids = schedule[Symbol.iterator]();
   let at = 0;
+  let unused: number | null = null;
   return {
     name: 'replay',
     /** Recorded choices the run did not reach: more than 0 means it ended early (diverged). */
-    unused: () => pids.length - at,
+    unused: () => {
+      if (unused === null) for (unused = 0; pids.next().done !== true; ) unused++;
+      return unused;
+    },
     choose(enabled, ctx) {
-      const pid = pids[at];
+      const next = pids.next();
+      const pid = next.done === true ? undefined : next.value;
       if (pid === undefined) {
         throw new SimulationError(
           'REPLAY_DIVERGED',
-          `replayStrategy: the recorded schedule has ${pids.length} choices, but the run needs more at step ${ctx.step}.\n` +
+          `replayStrategy: the recorded schedule has ${at} choices, but the run needs more at step ${ctx.step}.\n` +
             '  How to fix: replay with the same program and options that produced the schedule.',
         );
       }

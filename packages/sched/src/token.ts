@@ -59,10 +59,22 @@ function encodeContents(c: TokenContents): string {
   }
   pushBytes(out, utf8(c.seed), true);
   const plain = c.schedule.toBytes();
-  const runs = runLengths(c.schedule, plain.length / 2);
+  const runs = plain.length < RUNS_FROM ? null : runLengths(c.schedule, plain.length / 2);
   pushBytes(out, runs ?? plain, false);
-  pushU32(out, fnv1a(out));
+  pushU32(out, checksum(out, runs === null ? 1 : 2));
   return (runs === null ? PREFIX : RUNS_PREFIX) + Buffer.from(out).toString('base64url');
+}
+
+/** Schedules shorter than this many bytes are always written plainly: ordinary tokens keep version 1. */
+const RUNS_FROM = 64;
+
+/**
+ * A token's checksum: of its bytes, and for version 2 of its version too, so that
+ * changing `il2.` into `il1.` (or back) is caught as corruption, not read as
+ * another schedule. Version 1 checksums are what they always were.
+ */
+function checksum(body: ArrayLike<number>, version: 1 | 2): number {
+  return fnv1a(body, version === 1 ? FNV_OFFSET : fnv1a([version]));
 }
 
 /**
@@ -94,7 +106,10 @@ function runLengths(schedule: Schedule, limit: number): Uint8Array | null {
   return out.length < limit ? Uint8Array.from(out) : null;
 }
 
-/** Decode {@link runLengths}' pairs; null when they are cut short or hold more choices than a run of `maxSteps` can make. */
+/**
+ * Decode {@link runLengths}' pairs; null when they are cut short, malformed (a varint
+ * over 31 bits, an empty run) or hold more choices than a run of `maxSteps` can make.
+ */
 function fromRunLengths(bytes: Uint8Array, maxSteps: number): Schedule | null {
   let total = 0;
   const schedule = new Schedule();
@@ -104,17 +119,17 @@ function fromRunLengths(bytes: Uint8Array, maxSteps: number): Schedule | null {
     let shift = 0;
     let byte: number;
     do {
-      if (at >= bytes.length) return null;
+      if (at >= bytes.length || shift > 28) return null;
       byte = bytes[at++]!;
       v += (byte & 0x7f) * 2 ** shift;
       shift += 7;
     } while (byte & 0x80);
-    return v;
+    return v < 2 ** 31 ? v : null;
   };
   while (at < bytes.length) {
     const pid = varint();
     const length = varint();
-    if (pid === null || length === null || (total += length) > maxSteps) return null;
+    if (pid === null || length === null || length === 0 || (total += length) > maxSteps) return null;
     for (let k = 0; k < length; k++) schedule.push(pid + PID_BASE);
   }
   return schedule;
@@ -146,7 +161,7 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
   const bad = (what: string): SimulationError =>
     new SimulationError(
       'BAD_TOKEN',
-      `replay(${prog.name}, token): ${what}\n  How to fix: paste the whole token exactly as the failure report printed it (it starts with "${PREFIX}").`,
+      `replay(${prog.name}, token): ${what}\n  How to fix: paste the whole token exactly as the failure report printed it (it starts with "${PREFIX}" or "${RUNS_PREFIX}").`,
     );
   if (typeof token !== 'string') throw bad(`expected a string token, got ${typeof token}.`);
   const version = /^il(\d+)\./.exec(token);
@@ -160,7 +175,7 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
   const bytes = Uint8Array.from(Buffer.from(token.slice(PREFIX.length), 'base64url'));
   if (bytes.length < 12) throw bad('the token is truncated.');
   const body = bytes.subarray(0, bytes.length - 4);
-  if (readU32(bytes, bytes.length - 4) !== fnv1a(body)) throw bad('the token is corrupted (its checksum does not match); part of it was lost or changed.');
+  if (readU32(bytes, bytes.length - 4) !== checksum(body, runLength ? 2 : 1)) throw bad('the token is corrupted (its checksum does not match); part of it was lost or changed.');
   if (readU32(body, 0) !== fnv1a(utf8(prog.name))) {
     throw bad(`the token was recorded from another program, not "${prog.name}" (program names differ).`);
   }
@@ -204,8 +219,10 @@ function utf8(s: string): Uint8Array {
   return Buffer.from(s, 'utf8');
 }
 
-function fnv1a(bytes: ArrayLike<number>): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a of `bytes`, continuing from `h` (the hash of what came before them). */
+function fnv1a(bytes: ArrayLike<number>, h = FNV_OFFSET): number {
   for (let i = 0; i < bytes.length; i++) {
     h ^= bytes[i]!;
     h = Math.imul(h, 0x01000193) >>> 0;

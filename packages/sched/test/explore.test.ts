@@ -205,6 +205,15 @@ describe('shrinking a failure cut at maxSteps', () => {
   });
 });
 
+describe('shrinking after a time budget', () => {
+  it('shrinks a failure found by an exploration that ran until its time was up, as without one', async () => {
+    const r = await explore(counter(3, false), { property: toZero, run: untimed, budget: { executions: 1e9, timeMs: 150 } });
+    expect(r.stats.stoppedBy).toBe('time');
+    expect(r.failure!.shrinking).toBe('complete');
+    expect(r.failure!.preemptions).toBe(1);
+  });
+});
+
 describe('replay tokens', () => {
   const prog = counter(2, false);
   const token = async (): Promise<string> => (await explore(prog, { budget: { executions: 1 } })).outcomes[0]!.token;
@@ -238,11 +247,41 @@ describe('replay tokens', () => {
         const pids = runs.flatMap(([pid, n]) => Array.from({ length: n }, () => pid));
         const t = encodeToken({ seed: '7', timing: 'untimed', schedule: new Schedule(pids) }, prog);
         expect(decodeToken(t, prog).schedule.toArray()).toEqual(pids);
-        if (runs.every(([, n]) => n <= 2)) expect(t.startsWith('il1.')).toBe(true); // not worth a new version
+        // Short schedules, and those that run-length encoding would not halve, keep version 1.
+        if (new Schedule(pids).toBytes().length < 64 || runs.every(([, n]) => n <= 2)) expect(t.startsWith('il1.')).toBe(true);
       }),
     );
     const spin = encodeToken({ seed: '7', timing: 'untimed', schedule: new Schedule(new Array<number>(1_000_000).fill(1001)) }, prog);
     expect(spin).toMatch(/^il2\.[A-Za-z0-9_-]{20,40}$/);
+  });
+
+  it("checks a token's version with its checksum: il1 and il2 swapped is corruption, not another schedule", async () => {
+    const long = encodeToken({ seed: '7', timing: 'untimed', schedule: new Schedule(new Array<number>(500).fill(1001)) }, prog);
+    const short = await token();
+    expect(long).toMatch(/^il2\./);
+    expect(short).toMatch(/^il1\./);
+    for (const swapped of [long.replace('il2.', 'il1.'), short.replace('il1.', 'il2.')]) {
+      await expect(replay(prog, swapped)).rejects.toThrow(/the token is corrupted \(its checksum does not match\)/);
+    }
+  });
+
+  it('rejects malformed run-length schedules even under a valid checksum', () => {
+    // An il2 token built by hand: name hash, flags (untimed), cpuCount, maxSteps, seed, runs, checksum.
+    const fnv = (bytes: readonly number[], h = 0x811c9dc5): number => {
+      for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h;
+    };
+    const u32 = (v: number): number[] => [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+    const forge = (runs: readonly number[]): string => {
+      const body = [...u32(fnv([...Buffer.from(prog.name)])), 1, 4, 100, 1, 0x37, ...runs];
+      return 'il2.' + Buffer.from([...body, ...u32(fnv(body, fnv([2])))]).toString('base64url');
+    };
+    expect(decodeToken(forge([1, 3, 2, 4]), prog).schedule.toArray()).toEqual([1001, 1001, 1001, 1002, 1002, 1002, 1002]);
+    const malformed = /the token is truncated or corrupted \(its schedule does not decode\)/;
+    expect(() => decodeToken(forge([1, 0]), prog)).toThrow(malformed); // an empty run
+    expect(() => decodeToken(forge([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), prog)).toThrow(malformed); // a varint over 31 bits
+    expect(() => decodeToken(forge([1, 60, 2, 60]), prog)).toThrow(malformed); // 120 choices, maxSteps 100
+    expect(() => decodeToken(forge([1]), prog)).toThrow(malformed); // cut short
   });
 
   it('rejects an il2 token whose schedule holds more choices than maxSteps allows', () => {
