@@ -12,7 +12,7 @@ import {
 } from '@interleave/core';
 import { describe, misuse } from './misuse.js';
 import { replayStrategy } from './replay.js';
-import { lenientStrategy, shrinkSchedule, type ShrinkEnd, type Shrunk } from './shrink.js';
+import { countingPreemptions, lenientStrategy, shrinkSchedule, type ShrinkEnd, type Shrunk } from './shrink.js';
 import { exhaustive, random, type ExplorationStrategy } from './strategies.js';
 import { decodeToken, encodeToken } from './token.js';
 
@@ -475,7 +475,8 @@ async function minimise<R>(
   }
   // Re-run the chosen schedule exactly, with its trace, for the report (a nested
   // search does not shrink: its failure is the run it found).
-  const final = nested ? failed.result : await once(replayStrategy(best.result.schedule), seed, true);
+  const replayed = countingPreemptions(replayStrategy(best.result.schedule));
+  const final = nested ? failed.result : await once(replayed, seed, true);
   const verdict = judge(final, options.property) ?? { kind: failed.kind, message: failed.message };
   const failure: Omit<Failure, 'traceTable'> = {
     kind: verdict.kind,
@@ -484,7 +485,9 @@ async function minimise<R>(
     token: encodeToken(final, prog, runOptions),
     seed,
     schedule: final.schedule.toArray(),
-    preemptions: Number.isFinite(best.preemptions) ? best.preemptions : countPreemptions(final),
+    // A nested search's failure is only searched for its schedule (which shrinking
+    // then runs and counts): it has no count of its own.
+    preemptions: nested ? best.preemptions : replayed.preemptions(),
     steps: final.steps,
     shrinking,
     result: final,
@@ -543,13 +546,6 @@ const LAZY_TOKEN: PropertyDescriptor = {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Preemptions in a recorded run: choices that switched away from a process that could continue. */
-function countPreemptions(r: RunResult): number {
-  const pids = r.schedule.toArray();
-  let n = 0;
-  for (let i = 1; i < pids.length; i++) if (pids[i] !== pids[i - 1]) n++;
-  return n;
-}
-
 function minimised(failure: Pick<Failure, 'shrinking'>): string {
   if (failure.shrinking === 'off') return 'not minimised (shrink: false):';
   return failure.shrinking === 'budget' ? 'minimised (until the shrinking budget ran out) to' : 'minimised to';

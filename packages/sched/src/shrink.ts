@@ -1,4 +1,25 @@
-import type { ProcessView, RunResult, Schedule, Strategy } from '@interleave/core';
+import type { ProcessView, RunResult, Schedule, StepObserver, Strategy } from '@interleave/core';
+
+/**
+ * Counts preemptions as a strategy chooses: a choice of another process while the
+ * one that took the last step (forced steps included) could have continued.
+ */
+class PreemptionCount {
+  /** The process that took the last step. */
+  last = -1;
+  count = 0;
+
+  chose(enabled: readonly ProcessView[], i: number): void {
+    if (enabled[i]!.pid !== this.last && enabled.some((p) => p.pid === this.last)) this.count++;
+  }
+
+  readonly observer: StepObserver = {
+    beforeStep: (p) => {
+      this.last = p.pid;
+    },
+    ended() {},
+  };
+}
 
 /**
  * Follow `pids` at each choice while the recorded process can run; after that (or
@@ -8,25 +29,34 @@ import type { ProcessView, RunResult, Schedule, Strategy } from '@interleave/cor
  */
 export function lenientStrategy(pids: readonly number[]): Strategy & { readonly preemptions: () => number } {
   let at = 0;
-  let last = -1;
-  let preemptions = 0;
+  const counted = new PreemptionCount();
   return {
     name: 'shrink',
     choose(enabled: readonly ProcessView[]): number {
       const wanted = pids[at++];
       let i = wanted === undefined ? -1 : enabled.findIndex((p) => p.pid === wanted);
-      if (i < 0) i = enabled.findIndex((p) => p.pid === last);
+      if (i < 0) i = enabled.findIndex((p) => p.pid === counted.last);
       if (i < 0) i = 0;
-      if (enabled[i]!.pid !== last && enabled.some((p) => p.pid === last)) preemptions++;
+      counted.chose(enabled, i);
       return i;
     },
-    observer: {
-      beforeStep(p) {
-        last = p.pid;
-      },
-      ended() {},
+    observer: counted.observer,
+    preemptions: () => counted.count,
+  };
+}
+
+/** `strategy` (which has no observer of its own), counting the preemptions of the run it makes. */
+export function countingPreemptions(strategy: Strategy): Strategy & { readonly preemptions: () => number } {
+  const counted = new PreemptionCount();
+  return {
+    name: strategy.name,
+    choose(enabled, ctx): number {
+      const i = strategy.choose(enabled, ctx);
+      counted.chose(enabled, i);
+      return i;
     },
-    preemptions: () => preemptions,
+    observer: counted.observer,
+    preemptions: () => counted.count,
   };
 }
 
