@@ -49,9 +49,14 @@ export const SEEDED_EXECUTIONS = 1000;
 
 /** When to stop exploring. Whichever limit comes first ends it. */
 export interface Budget {
-  /** Default 1,000 for seeded strategies, unlimited for exhaustive ones. */
+  /**
+   * Default 1,000 for seeded strategies, unlimited for exhaustive ones. Runs that
+   * exhaustive search abandons (as redundant, `stats.redundant`, or to step over
+   * another shard's subtree) count too: they cost as much, and a program can have
+   * a hundred of them per execution.
+   */
   readonly executions?: number;
-  /** Total steps over all executions. */
+  /** Total steps over all runs, abandoned ones included. */
   readonly steps?: number;
   /** Wall-clock milliseconds. Ending on it makes the count of executions machine-dependent. */
   readonly timeMs?: number;
@@ -276,6 +281,9 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   let executions = 0;
   let index = 0;
   let steps = 0;
+  /** Runs the strategy abandoned, and their steps: not executions, but work the budget bounds. */
+  let abandoned = 0;
+  let abandonedSteps = 0;
   let failed: FirstFailure<R> | null = null;
   let stoppedBy: ExploreReport['stats']['stoppedBy'] = 'exhausted';
   let lastYield = started;
@@ -287,11 +295,11 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
       await new Promise((resolve) => setImmediate(resolve));
       lastYield = performance.now();
     }
-    if (executions >= maxExecutions) {
+    if (executions + abandoned >= maxExecutions) {
       stoppedBy = 'executions';
       break;
     }
-    if (steps >= maxSteps) {
+    if (steps + abandonedSteps >= maxSteps) {
       stoppedBy = 'steps';
       break;
     }
@@ -308,7 +316,11 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
     if (shard.count > 1 && source.shard === undefined && i % shard.count !== shard.index) continue;
     const result = await once(exec.strategy, exec.seed, false);
     source.finished?.(result);
-    if (source.isArtefact?.(result) === true) continue;
+    if (source.isArtefact?.(result) === true) {
+      abandoned++;
+      abandonedSteps += result.steps;
+      continue;
+    }
     if (result.status === 'error' && result.error instanceof SimulationError && result.error.code !== 'REPLAY_DIVERGED') {
       // Misuse of the simulator is a bug in the test: report it as is, at once.
       throw result.error;

@@ -39,3 +39,17 @@ describe('trace counts of published DPOR benchmarks', () => {
     expect(r.stats.redundant).toBeGreaterThan(0);
   });
 });
+
+describe('budgets bound the runs exhaustive search abandons, too', () => {
+  it('filesystem(16) under source DPOR: 8 executions and 89 redundant runs, so a budget of 20 runs stops it', async () => {
+    const whole = await explore(filesystem(16), { strategy: exhaustive({ reduction: 'source' }), run: untimed });
+    expect([whole.executions, whole.stats.redundant, whole.complete]).toEqual([8, 89, true]);
+    const cut = await explore(filesystem(16), { strategy: exhaustive({ reduction: 'source' }), run: untimed, budget: { executions: 20 } });
+    expect(cut.executions + cut.stats.redundant).toBe(20);
+    expect(cut.complete).toBe(false);
+    expect(cut.stats.stoppedBy).toBe('executions');
+    const bySteps = await explore(filesystem(16), { strategy: exhaustive({ reduction: 'source' }), run: untimed, budget: { steps: whole.stats.steps } });
+    expect(bySteps.complete).toBe(false); // the redundant runs' steps count as well
+    expect(bySteps.stats.stoppedBy).toBe('steps');
+  });
+});
