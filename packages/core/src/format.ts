@@ -37,7 +37,9 @@ export function formatTrace(trace: readonly TraceEvent[], processes: readonly Pr
     rows.push(row);
   }
   const header = ['step', 'time', ...processes.map((p) => `${p.name} (${p.pid})`)];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...rows): a run cut at maxSteps has a million rows, past the call stack.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < r.length; i++) if (r[i]!.length > widths[i]!) widths[i] = r[i]!.length;
   const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n') + '\n';
 }

@@ -193,3 +193,17 @@ describe('other traced observations', () => {
     expect(formatTrace(r.trace!, r.processes)).toContain('starts QueueFeederThread');
   });
 });
+
+describe('formatTrace on a long run', () => {
+  it('lays out a trace of 200,000 rows (more arguments than a call can take)', () => {
+    const spin = program(function* ({ mp }: World) {
+      const v = mp.RawValue('i', 0);
+      for (let i = 0; i < 200_000; i++) yield* v.get();
+    });
+    const r = runSync(spin, { maxSteps: 1_000_000, trace: true });
+    expect(r.status).toBe('ok');
+    const table = formatTrace(r.trace!, r.processes);
+    expect(table.split('\n').length).toBeGreaterThan(200_000);
+    expect(table.split('\n', 1)[0]).toMatch(/^step {3}\| time \| MainProcess \(1000\)$/); // steps run to six digits
+  });
+});
