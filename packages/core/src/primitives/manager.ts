@@ -1,5 +1,6 @@
 import { boolArg, deadlineOf, intArg, show, timeoutArg } from '../args.js';
 import { deepCopy } from '../copy.js';
+import { Fifo } from '../fifo.js';
 import { AttributeError, Empty, Full, IndexError, KeyError, RuntimeError, ValueError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
@@ -339,7 +340,8 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
     this.access(p, this.loc(key), 'write', undefined);
   }
   private readAll(p: SimProcess): void {
-    for (const [k, v] of this.data) this.access(p, this.loc(k), 'read', v);
+    // One access per entry: skipped when nothing listens, or len() would cost O(size).
+    if (this.kernel.tracksAccesses) for (const [k, v] of this.data) this.access(p, this.loc(k), 'read', v);
   }
 }
 
@@ -529,7 +531,7 @@ export class ListProxy<T = unknown> extends BaseProxy {
     return deepCopy(v);
   }
   private writeFrom(p: SimProcess, j: number): void {
-    for (let k = j; k < this.data.length; k++) this.access(p, this.loc(k), 'write', this.data[k]);
+    if (this.kernel.tracksAccesses) for (let k = j; k < this.data.length; k++) this.access(p, this.loc(k), 'write', this.data[k]);
   }
   private find(p: SimProcess, x: T): number {
     for (let j = 0; j < this.data.length; j++) {
@@ -539,7 +541,8 @@ export class ListProxy<T = unknown> extends BaseProxy {
     return -1;
   }
   private readAll(p: SimProcess): void {
-    for (let j = 0; j < this.data.length; j++) this.access(p, this.loc(j), 'read', this.data[j]);
+    // One access per element: skipped when nothing listens, or len() would cost O(size).
+    if (this.kernel.tracksAccesses) for (let j = 0; j < this.data.length; j++) this.access(p, this.loc(j), 'read', this.data[j]);
   }
 }
 
@@ -848,7 +851,7 @@ export class EventProxy extends Event {
  */
 export class QueueProxy<T = unknown> extends SimObject {
   readonly maxsize: number;
-  private readonly items: { readonly value: unknown; readonly msg: number }[] = [];
+  private readonly items = new Fifo<{ readonly value: unknown; readonly msg: number }>();
   private unfinished = 0;
 
   /** @internal Use `m.Queue()`. */

@@ -1,5 +1,6 @@
 import { timeoutArg } from '../args.js';
 import { deepCopy } from '../copy.js';
+import { Fifo } from '../fifo.js';
 import { BrokenPipeError, EOFError, OSError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
@@ -31,7 +32,7 @@ export class Connection<T = unknown> extends SimObject {
   readonly writable: boolean;
   /** @internal */ peer: Connection<T> | null = null;
   /** Messages waiting to be received at this end. */
-  private readonly inbox: Message[] = [];
+  private readonly inbox = new Fifo<Message>();
   private readonly holders = new Set<SimProcess>();
 
   /** @internal Use `mp.Pipe()`. */

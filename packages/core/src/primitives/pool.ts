@@ -1,5 +1,6 @@
 import { show, timeoutArg } from '../args.js';
 import { deepCopy } from '../copy.js';
+import { Fifo } from '../fifo.js';
 import { PyAssertionError, PyTypeError, SimulationError, TimeoutError, ValueError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { NEXT_PHASE, Op, SimObject, type Footprint, type WaitInfo } from '../op.js';
@@ -163,8 +164,8 @@ export class Pool extends SimObject {
   private readonly workers: SimProcess[] = [];
   /** Workers that exited while the pool still needed them: the worker handler replaces them. */
   private missing = 0;
-  private readonly inqueue: Task[] = [];
-  private readonly outqueue: Reply[] = [];
+  private readonly inqueue = new Fifo<Task>();
+  private readonly outqueue = new Fifo<Reply>();
   /** Results not final yet (Python's `_cache`). */
   private readonly cache = new Set<PoolResult>();
   private resultHandler: SimProcess | null = null;
@@ -755,8 +756,8 @@ export class Pool extends SimObject {
         }
         if (this.state !== 'TERMINATE') {
           this.state = 'TERMINATE';
-          this.inqueue.length = 0;
-          this.outqueue.length = 0;
+          this.inqueue.clear();
+          this.outqueue.clear();
           this.missing = 0;
           for (const w of this.workers) if (!w.done) k.kill(w);
           if (this.workerHandler !== null && this.workerHandler !== op.proc) k.kill(this.workerHandler);
@@ -787,7 +788,7 @@ export class Pool extends SimObject {
         // A worker's last task (maxtasksperchild) also makes it missing from the pool.
         return (op.memo as { last: boolean }).last ? [out, pool] : [out];
       case 'handleResult': {
-        const head = this.outqueue[0];
+        const head = this.outqueue.peek();
         return head === undefined ? [out, pool] : [out, pool, { loc: head.task.target.id, write: true }];
       }
       case 'finishResult':

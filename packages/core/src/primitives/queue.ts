@@ -1,5 +1,6 @@
 import { boolArg, deadlineOf, intArg, timeoutArg } from '../args.js';
 import { deepCopy } from '../copy.js';
+import { Fifo } from '../fifo.js';
 import { Empty, Full, OSError, ValueError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
@@ -23,10 +24,10 @@ interface Message {
 abstract class QueueBase<T> extends SimObject {
   readonly maxsize: number;
   /** Items in the pipe, oldest first. */
-  private readonly pipe: Message[] = [];
+  private readonly pipe = new Fifo<Message>();
   /** Items put and not yet got, buffered ones included (qsize, full). */
   private count = 0;
-  private readonly buffers = new Map<SimProcess, Message[]>();
+  private readonly buffers = new Map<SimProcess, Fifo<Message>>();
   private readonly closedIn = new Set<SimProcess>();
   private readonly feeders: boolean;
 
@@ -144,7 +145,7 @@ abstract class QueueBase<T> extends SimObject {
     const owner = p.owner;
     let buffer = this.buffers.get(owner);
     if (buffer === undefined) {
-      buffer = [];
+      buffer = new Fifo<Message>();
       this.buffers.set(owner, buffer);
       this.kernel.startThread(owner, 'QueueFeederThread', () => this.feederBody());
     }
