@@ -59,7 +59,12 @@ export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
  * in it.
  */
 export function insertWakeup(branches: WakeupNode[], v: readonly Step[]): void {
-  let rest = v;
+  // What is left of `v`: absorbed steps are marked, not spliced out — a sequence
+  // thousands of steps long (a race across a long execution) would otherwise be
+  // copied once per level it descends.
+  const taken = new Uint8Array(v.length);
+  let left = v.length;
+  let first = 0; // every step before it is taken
   let level = branches;
   let top = true;
   for (;;) {
@@ -67,18 +72,20 @@ export function insertWakeup(branches: WakeupNode[], v: readonly Step[]): void {
     top = false;
     let next: WakeupNode | null = null;
     for (const b of level) {
-      const at = absorbs(b, rest);
+      const at = absorbs(b, v, taken, first);
       if (at === CONFLICT) continue;
       if (at >= 0) {
         // The last step of `v` is already followed by more scheduled steps.
-        if (rest.length === 1 && b.children.length > 0) return;
-        rest = rest.slice(0, at).concat(rest.slice(at + 1));
+        if (left === 1 && b.children.length > 0) return;
+        taken[at] = 1;
+        left--;
+        while (first < v.length && taken[first] === 1) first++;
       }
       next = b;
       break;
     }
     if (next === null) {
-      level.push(chain(rest));
+      level.push(chain(v, taken, first));
       return;
     }
     level = next.children;
@@ -88,20 +95,23 @@ export function insertWakeup(branches: WakeupNode[], v: readonly Step[]): void {
 const CONFLICT = -2;
 const INDEPENDENT = -1;
 
-/** Where `b`'s process first occurs in `rest` if no earlier step conflicts with it; INDEPENDENT if absent and commuting with all of `rest`. */
-function absorbs(b: Step, rest: readonly Step[]): number {
-  for (let k = 0; k < rest.length; k++) {
-    const s = rest[k]!;
+/** Where `b`'s process first occurs in what is left of `v` if no earlier step conflicts with it; INDEPENDENT if absent and commuting with all of it. */
+function absorbs(b: Step, v: readonly Step[], taken: Uint8Array, first: number): number {
+  for (let k = first; k < v.length; k++) {
+    if (taken[k] === 1) continue;
+    const s = v[k]!;
     if (s.pid === b.pid) return k;
     if (dependent(s.locs, b.locs)) return CONFLICT;
   }
   return INDEPENDENT;
 }
 
-function chain(steps: readonly Step[]): WakeupNode {
+/** The steps of `v` left (not `taken`), as a chain of branches. */
+function chain(v: readonly Step[], taken: Uint8Array, first: number): WakeupNode {
   let node: WakeupNode | null = null;
-  for (let k = steps.length - 1; k >= 0; k--) {
-    const s = steps[k]!;
+  for (let k = v.length - 1; k >= first; k--) {
+    if (taken[k] === 1) continue;
+    const s = v[k]!;
     node = { pid: s.pid, locs: s.locs, children: node === null ? [] : [node] };
   }
   return node!;
