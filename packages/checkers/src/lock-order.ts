@@ -170,6 +170,8 @@ class LockOrderChecker extends CheckerBase {
   private locks = new Map<string, LockInfo>();
   /** from → to → edge instances (the first per process). */
   private edges = new Map<string, Map<string, Edge[]>>();
+  /** The edges reversed, by lock: which locks some process held while it asked for it. */
+  private into = new Map<string, Set<string>>();
   private found = new Map<string, Edge[]>();
   /** The object the last acquire or release named, and its record: a program loops over a few locks, so most lookups end here. */
   private lastObj = '';
@@ -190,6 +192,7 @@ class LockOrderChecker extends CheckerBase {
     this.locks = new Map();
     this.lastObj = '';
     this.edges = new Map();
+    this.into = new Map();
     this.found = new Map();
   }
 
@@ -339,24 +342,47 @@ class LockOrderChecker extends CheckerBase {
     let out = this.edges.get(e.from);
     if (out === undefined) this.edges.set(e.from, (out = new Map<string, Edge[]>()));
     let list = out.get(e.to);
-    if (list === undefined) out.set(e.to, (list = []));
+    if (list === undefined) {
+      out.set(e.to, (list = []));
+      let from = this.into.get(e.to);
+      if (from === undefined) this.into.set(e.to, (from = new Set()));
+      from.add(e.from);
+    }
     if (list.some((x) => x.pid === e.pid)) return;
     list.push(e);
-    // Look for a path back from e.to to e.from made of compatible edges.
-    this.search(e, e.to, [e], new Set([e.from, e.to]));
+    // Look for a path back from e.to to e.from made of compatible edges — only
+    // through locks from which e.from can be reached at all: without that, a program
+    // taking many locks in one global order (no cycle anywhere) would have every
+    // chain of compatible edges enumerated, exponentially many.
+    const back = this.reaching(e.from);
+    if (back.has(e.to)) this.search(e, e.to, [e], new Set([e.from, e.to]), back);
   }
 
-  private search(e: Edge, cur: string, chain: Edge[], locks: Set<string>): void {
+  /** The locks with a path of edges to `target`. */
+  private reaching(target: string): Set<string> {
+    const seen = new Set<string>();
+    const todo = [target];
+    for (let t = todo.pop(); t !== undefined; t = todo.pop()) {
+      for (const from of this.into.get(t) ?? []) {
+        if (seen.has(from)) continue;
+        seen.add(from);
+        todo.push(from);
+      }
+    }
+    return seen;
+  }
+
+  private search(e: Edge, cur: string, chain: Edge[], locks: Set<string>, back: ReadonlySet<string>): void {
     if (chain.length >= this.maxCycle) return;
     for (const [to, insts] of this.edges.get(cur) ?? []) {
-      if (to !== e.from && locks.has(to)) continue;
+      if (to !== e.from && (locks.has(to) || !back.has(to))) continue;
       for (const inst of insts) {
         if (!compatible(inst, chain)) continue;
         chain.push(inst);
         if (to === e.from) this.record([...chain]);
         else {
           locks.add(to);
-          this.search(e, to, chain, locks);
+          this.search(e, to, chain, locks, back);
           locks.delete(to);
         }
         chain.pop();
