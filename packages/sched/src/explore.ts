@@ -124,6 +124,10 @@ export interface Failure {
   readonly seed: string;
   /** The pids chosen at each choice point of the minimised run. */
   readonly schedule: readonly number[];
+  /**
+   * Preemptions in the reported run — choices of another process while the one that
+   * took the last step could have continued — counted as it is re-run.
+   */
   readonly preemptions: number;
   readonly steps: number;
   /**
@@ -166,6 +170,7 @@ export interface ExploreReport {
   readonly outcomes: readonly OutcomeCount[];
   readonly failure?: Failure;
   readonly stats: {
+    /** Steps of the executions counted in `executions` (abandoned runs' are in `abandoned`). */
     readonly steps: number;
     readonly elapsedMs: number;
     readonly executionsPerSecond: number;
@@ -173,6 +178,11 @@ export interface ExploreReport {
     readonly redundant: number;
     /** Exhaustive: alternatives cut off by a preemption bound. */
     readonly boundPruned: number;
+    /**
+     * Exhaustive: runs abandoned — as redundant, or run only to step over another
+     * shard's subtree — and their steps. Not executions, but the budget counts them.
+     */
+    readonly abandoned: { readonly runs: number; readonly steps: number };
     /** What stopped the exploration. */
     readonly stoppedBy: 'complete' | 'failure' | 'executions' | 'steps' | 'time' | 'exhausted';
   };
@@ -295,7 +305,9 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
       await new Promise((resolve) => setImmediate(resolve));
       lastYield = performance.now();
     }
-    if (executions + abandoned >= maxExecutions) {
+    // A search inside shrinking counts only its executions against its small cap: its
+    // abandoned runs' steps are charged to shrinking's own allowance (see minimise).
+    if (executions + (nested ? 0 : abandoned) >= maxExecutions) {
       stoppedBy = 'executions';
       break;
     }
@@ -367,6 +379,7 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
       executionsPerSecond: elapsedMs > 0 ? (executions * 1000) / elapsedMs : executions,
       redundant: pruned.redundant,
       boundPruned: pruned.byBound,
+      abandoned: { runs: abandoned, steps: abandonedSteps },
       stoppedBy: complete ? 'complete' : stoppedBy,
     },
     summary: summarise(source, executions, complete, pruned.byBound, failure, outcomes.length, stoppedBy, options.property !== undefined),
@@ -473,7 +486,7 @@ async function minimise<R>(
       }
       const budget = { executions: 2000, steps: allowed! - spent };
       const bounded = await exploreWith(prog, { ...unsharded, strategy: exhaustive({ preemptionBound: bound }), shrink: false, budget, run: { ...runOptions, seed } }, true, true);
-      spent += bounded.stats.steps;
+      spent += bounded.stats.steps + bounded.stats.abandoned.steps;
       const found = bounded.failure;
       if (found !== undefined && found.kind === failed.kind) {
         const c = await attempt(found.schedule);
@@ -557,7 +570,6 @@ const LAZY_TOKEN: PropertyDescriptor = {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Preemptions in a recorded run: choices that switched away from a process that could continue. */
 function minimised(failure: Pick<Failure, 'shrinking'>): string {
   if (failure.shrinking === 'off') return 'not minimised (shrink: false):';
   return failure.shrinking === 'budget' ? 'minimised (until the shrinking budget ran out) to' : 'minimised to';

@@ -94,6 +94,7 @@ export function combine<F extends MergeableFailure>(shards: readonly ShardReport
       executionsPerSecond: elapsedMs > 0 ? (executions * 1000) / elapsedMs : executions,
       redundant: sum(shards, (r) => r.stats.redundant),
       boundPruned,
+      abandoned: { runs: sum(shards, (r) => r.stats.abandoned.runs), steps: sum(shards, (r) => r.stats.abandoned.steps) },
       stoppedBy,
     },
     summary: summarise({ name: first.strategy, bounded: first.bounded }, executions, complete, boundPruned, failure?.value, outcomes.length, stoppedBy, first.hasProperty),

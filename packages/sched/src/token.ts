@@ -23,7 +23,7 @@ const RUNS_PREFIX = 'il2.';
  * options that shape a run, the seed, the schedule, and a checksum. Short, printable,
  * versioned and self-checking. A schedule with long runs of one process (a spin
  * loop, a run cut at `maxSteps`) is written run-length encoded, as `il2.`, when
- * that halves it: a million choices of one pid take a few bytes, not a megabyte.
+ * it is at least 64 bytes long and that halves it: a million choices of one pid take a few bytes, not a megabyte.
  * Every other token is exactly what earlier versions wrote.
  *
  * @example

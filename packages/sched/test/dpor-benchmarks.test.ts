@@ -10,8 +10,8 @@
  * has no hash collision below 12 threads; indexer(11..13) = 1, 8, 64 are our counts.
  */
 import { describe, expect, it } from 'vitest';
-import type { Program } from '@interleave/core';
-import { exhaustive, explore } from '../src/index.js';
+import type { Monitor, Program, RunResult } from '@interleave/core';
+import { check, exhaustive, explore, random } from '../src/index.js';
 import { filesystem, indexer, lastzero, readers } from './dpor-programs.js';
 
 const untimed = { timing: 'untimed' } as const;
@@ -46,10 +46,31 @@ describe('budgets bound the runs exhaustive search abandons, too', () => {
     expect([whole.executions, whole.stats.redundant, whole.complete]).toEqual([8, 89, true]);
     const cut = await explore(filesystem(16), { strategy: exhaustive({ reduction: 'source' }), run: untimed, budget: { executions: 20 } });
     expect(cut.executions + cut.stats.redundant).toBe(20);
+    expect(cut.stats.abandoned.runs).toBe(cut.stats.redundant); // not sharded: every abandoned run was redundant
+    expect(cut.stats.abandoned.steps).toBeGreaterThan(0);
     expect(cut.complete).toBe(false);
     expect(cut.stats.stoppedBy).toBe('executions');
     const bySteps = await explore(filesystem(16), { strategy: exhaustive({ reduction: 'source' }), run: untimed, budget: { steps: whole.stats.steps } });
     expect(bySteps.complete).toBe(false); // the redundant runs' steps count as well
     expect(bySteps.stats.stoppedBy).toBe('steps');
+  });
+
+  it("shrinking's allowance covers the runs its bounded searches abandon", async () => {
+    // Shrinking looks for fewer preemptions with preemption-bounded source DPOR, which
+    // abandons many runs on filesystem(18): their steps are charged to the allowance.
+    let steps = 0;
+    let last = 0;
+    const meter: Monitor = {
+      name: 'steps',
+      events: ['done'],
+      onStart: () => void (last = 0),
+      onEvent: (e) => void (e.type === 'done' && (last = e.step)),
+      onEnd: () => void (steps += last),
+    };
+    const property = (r: RunResult<number | undefined>): boolean => r.status === 'ok' && r.value === 2;
+    const r = await check(filesystem(18, { lostUpdate: true }), { strategy: random({ seed: 1 }), property, run: untimed, monitors: [meter], shrink: { steps: 20_000 } });
+    expect(r.failure!.shrinking).toBe('budget');
+    // The hunt (a few hundred steps), 20,000 of shrinking plus at most one run past it, the final re-run.
+    expect(steps).toBeLessThan(23_000);
   });
 });

@@ -33,12 +33,23 @@ export function lastzero(n: number): Program {
  * filesystem(n) (Flanagan & Godefroid, POPL 2005): thread t locks inode t % 32; if
  * it has no block, it looks for a free one from (2i) % 26 on, each block under its
  * own lock. Threads t and t + 13 contend for the same block.
+ *
+ * `lostUpdate`: two more processes, started first, each add one to a shared
+ * counter (read, then write); the program returns the counter, 1 when an update was
+ * lost. A bug that needs one preemption amid much that source DPOR abandons.
  */
-export function filesystem(n: number): Program {
+export function filesystem(n: number, { lostUpdate = false } = {}): Program<number | undefined> {
   const NUMBLOCKS = 26;
   const NUMINODE = 32;
   return program(
     function* ({ mp }: World) {
+      const counter = mp.RawArray('i', [0]);
+      function* add(): Gen {
+        const v = yield* counter.get(0);
+        yield* counter.set(0, v + 1);
+      }
+      const adders = lostUpdate ? [mp.Process({ target: add }), mp.Process({ target: add })] : [];
+      for (const p of adders) yield* p.start();
       const locki = Array.from({ length: NUMINODE }, () => mp.Lock());
       const lockb = Array.from({ length: NUMBLOCKS }, () => mp.Lock());
       const inode = mp.RawArray('i', new Array<number>(NUMINODE).fill(0));
@@ -61,8 +72,10 @@ export function filesystem(n: number): Program {
         yield* li[i]!.release();
       }
       for (let t = 0; t < n; t++) yield* mp.Process({ target: thread, args: [t, locki, lockb] }).start();
+      for (const p of adders) yield* p.join();
+      return lostUpdate ? yield* counter.get(0) : undefined;
     },
-    { name: `filesystem(${n})` },
+    { name: lostUpdate ? `filesystem(${n})+lost-update` : `filesystem(${n})` },
   );
 }
 
