@@ -34,19 +34,29 @@ export class Schedule implements Iterable<number> {
 
   /** @internal Each of `n` choices recorded from byte `from` on. */
   forEachIn(from: number, n: number, visit: (pid: number) => void): void {
-    const b = this.bytes;
     let i = from;
     for (let k = 0; k < n; k++) {
-      let v = 0;
-      let shift = 0;
-      let byte: number;
-      do {
-        byte = b[i++] ?? 0;
-        v |= (byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
-      visit(v + PID_BASE);
+      visit(this.pidAt(i));
+      i = this.after;
     }
+  }
+
+  /** Where the varint {@link pidAt} read last ends: its second result, kept here so that reading allocates nothing. */
+  private after = 0;
+
+  /** The pid whose varint starts at byte `i`; sets {@link after}. */
+  private pidAt(i: number): number {
+    const b = this.bytes;
+    let v = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = b[i++] ?? 0;
+      v |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    this.after = i;
+    return v + PID_BASE;
   }
 
   /** @internal Append a choice. */
@@ -71,16 +81,9 @@ export class Schedule implements Iterable<number> {
   *[Symbol.iterator](): Iterator<number> {
     let i = 0;
     for (let k = 0; k < this.count; k++) {
-      const b = this.bytes;
-      let v = 0;
-      let shift = 0;
-      let byte: number;
-      do {
-        byte = b[i++] ?? 0;
-        v |= (byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
-      yield v + PID_BASE;
+      const pid = this.pidAt(i);
+      i = this.after;
+      yield pid;
     }
   }
 
