@@ -271,6 +271,8 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
   const outcomeOf = options.outcome ?? defaultOutcome;
   const counts = new Map<string, { count: number; execution: number; first: TokenSource }>();
 
+  // The clock starts before the probe run (once per program): `budget.timeMs` covers it.
+  const started = performance.now();
   // Generator-only programs run synchronously: no promise per execution.
   const sync = isGeneratorOnly(prog, runOptions);
   // Not async: a run's own promise is awaited directly, without a wrapping promise
@@ -287,7 +289,6 @@ async function exploreWith<R>(prog: Program<R>, options: ExploreOptions<R>, stop
     return sync ? runSync(prog, opts) : run(prog, opts);
   };
 
-  const started = performance.now();
   let executions = 0;
   let index = 0;
   let steps = 0;
