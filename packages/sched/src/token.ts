@@ -22,9 +22,10 @@ const RUNS_PREFIX = 'il2.';
  * Encode a run as a replay token: `il1.` + base64url of the program's name hash, the
  * options that shape a run, the seed, the schedule, and a checksum. Short, printable,
  * versioned and self-checking. A schedule with long runs of one process (a spin
- * loop, a run cut at `maxSteps`) is written run-length encoded, as `il2.`, when
- * it is at least 64 bytes long and that halves it: a million choices of one pid take a few bytes, not a megabyte.
- * Every other token is exactly what earlier versions wrote.
+ * loop, a run cut at `maxSteps`) is written run-length encoded, as `il2.`, when it
+ * is at least 64 bytes long and that halves it: a million choices of one pid take
+ * a few bytes, not a megabyte. Every other token is exactly what earlier versions
+ * wrote.
  *
  * @example
  * ```ts
@@ -113,26 +114,37 @@ function runLengths(schedule: Schedule, limit: number): Uint8Array | null {
 function fromRunLengths(bytes: Uint8Array, maxSteps: number): Schedule | null {
   let total = 0;
   const schedule = new Schedule();
-  let at = 0;
+  const r = new VarintReader(bytes, 0);
   const varint = (): number | null => {
-    let v = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      if (at >= bytes.length || shift > 28) return null;
-      byte = bytes[at++]!;
-      v += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return v < 2 ** 31 ? v : null;
+    const v = r.next(5);
+    return v !== null && v < 2 ** 31 ? v : null;
   };
-  while (at < bytes.length) {
+  while (r.at < bytes.length) {
     const pid = varint();
     const length = varint();
     if (pid === null || length === null || length === 0 || (total += length) > maxSteps) return null;
     for (let k = 0; k < length; k++) schedule.push(pid + PID_BASE);
   }
   return schedule;
+}
+
+/** Reads LEB128 varints from `bytes`, `at` on. */
+class VarintReader {
+  constructor(
+    private readonly bytes: Uint8Array,
+    public at: number,
+  ) {}
+
+  /** The next varint, or null when the bytes end first or it takes more than `maxBytes`. */
+  next(maxBytes: number): number | null {
+    let v = 0;
+    for (let k = 0; k < maxBytes && this.at < this.bytes.length; k++) {
+      const byte = this.bytes[this.at++]!;
+      v += (byte & 0x7f) * 2 ** (7 * k);
+      if ((byte & 0x80) === 0) return v;
+    }
+    return null;
+  }
 }
 
 /** The hash of a program's name that a token starts with; a hunt's tokens all need the same one. */
@@ -179,35 +191,28 @@ export function decodeToken(token: string, prog: Program): Omit<TokenContents, '
   if (readU32(body, 0) !== fnv1a(utf8(prog.name))) {
     throw bad(`the token was recorded from another program, not "${prog.name}" (program names differ).`);
   }
-  let at = 4;
-  const flags = body[at++]!;
+  const flags = body[4]!;
+  const r = new VarintReader(body, 5);
   const varint = (): number => {
-    let v = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      if (at >= body.length) throw bad('the token is truncated.');
-      byte = body[at++]!;
-      v += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
+    const v = r.next(8);
+    if (v === null) throw bad('the token is truncated.');
     return v;
   };
   const cpuCount = varint();
   const maxSteps = varint();
   let spawnCost = 0;
   if (flags & 4) {
-    if (at + 8 > body.length) throw bad('the token is truncated.');
-    spawnCost = new DataView(body.buffer, body.byteOffset + at, 8).getFloat64(0);
-    at += 8;
+    if (r.at + 8 > body.length) throw bad('the token is truncated.');
+    spawnCost = new DataView(body.buffer, body.byteOffset + r.at, 8).getFloat64(0);
+    r.at += 8;
   }
   const seedLength = varint();
-  if (at + seedLength > body.length) throw bad('the token is truncated.');
-  const seed = Buffer.from(body.subarray(at, at + seedLength)).toString('utf8');
-  at += seedLength;
+  if (r.at + seedLength > body.length) throw bad('the token is truncated.');
+  const seed = Buffer.from(body.subarray(r.at, r.at + seedLength)).toString('utf8');
+  const rest = body.subarray(r.at + seedLength);
   let schedule: Schedule | null;
   try {
-    schedule = runLength ? fromRunLengths(body.subarray(at), maxSteps) : Schedule.fromBytes(body.subarray(at));
+    schedule = runLength ? fromRunLengths(rest, maxSteps) : Schedule.fromBytes(rest);
   } catch {
     schedule = null;
   }
