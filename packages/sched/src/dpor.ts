@@ -155,7 +155,7 @@ export class DporSearch {
   /** Step index at which `choose` last ran, to tell forced steps apart. */
   private choseAt = -1;
   private readonly counts = new Map<number, number>();
-  /** Each process's last pending footprint (see pendingAccess), and last step's accesses (stepAccess). */
+  /** Each process's last pending footprint, and its last step's accesses (see sharedList). */
   private readonly pendingOf = new Map<number, readonly Access[]>();
   private readonly stepOf = new Map<number, readonly Access[]>();
   private readonly accessObjects: Access[] = [];
@@ -394,7 +394,7 @@ export class DporSearch {
     }
     const local = (this.counts.get(p.pid) ?? 0) + 1;
     this.counts.set(p.pid, local);
-    this.events.push({ pid: p.pid, slot, locs: this.stepAccess(p.pid, this.intern(op.footprint(), p.handleId)), local, vc: [] });
+    this.events.push({ pid: p.pid, slot, locs: sharedList(this.stepOf, p.pid, this.intern(op.footprint(), p.handleId)), local, vc: [] });
   }
 
   /**
@@ -406,7 +406,7 @@ export class DporSearch {
   private ended(p: ProcessView): void {
     const e = this.events[this.events.length - 1];
     if (e === undefined) return;
-    // A copy: the step's list may be shared with the process's earlier steps (stepAccess).
+    // A copy: the step's list may be shared with the process's earlier steps (sharedList).
     e.locs = [...e.locs, this.access(this.locId(p.handleId), true)];
   }
 
@@ -459,13 +459,6 @@ export class DporSearch {
     return a;
   }
 
-  /** A step's accesses, shared with its process's previous step when the same (a loop repeating one operation). */
-  private stepAccess(pid: number, out: readonly Access[]): readonly Access[] {
-    const before = this.stepOf.get(pid);
-    if (before !== undefined && sameAccesses(before, out)) return before;
-    this.stepOf.set(pid, out);
-    return out;
-  }
 
   private locId(loc: string): number {
     let id = this.locIds.get(loc);
@@ -517,10 +510,7 @@ export class DporSearch {
   private pendingAccess(p: ProcessView, op: Op<unknown> = p.pending!): readonly Access[] {
     const out = this.intern(op.footprint(), p.handleId);
     out.push(this.access(out[0]!.loc, true));
-    const before = this.pendingOf.get(p.pid);
-    if (before !== undefined && sameAccesses(before, out)) return before;
-    this.pendingOf.set(p.pid, out);
-    return out;
+    return sharedList(this.pendingOf, p.pid, out);
   }
 
   /** Preemptions and delays spent on the path to state i. */
@@ -784,6 +774,17 @@ function nextChoice(node: Node): { pid: number; children: readonly WakeupNode[] 
 function nextBranch(node: Node): WakeupNode | null {
   for (let b = node.wakeup.shift(); b !== undefined; b = node.wakeup.shift()) if (!node.done.has(b.pid) && !node.sleep.has(b.pid)) return b;
   return null;
+}
+
+/**
+ * `list`, or the equal one `pid` had last in `cache`: a loop repeating one operation
+ * (or a process waiting through many states) keeps one list, not one per step.
+ */
+function sharedList(cache: Map<number, readonly Access[]>, pid: number, list: readonly Access[]): readonly Access[] {
+  const before = cache.get(pid);
+  if (before !== undefined && sameAccesses(before, list)) return before;
+  cache.set(pid, list);
+  return list;
 }
 
 function sameAccesses(a: readonly Access[], b: readonly Access[]): boolean {
