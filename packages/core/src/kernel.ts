@@ -147,6 +147,7 @@ export class Kernel implements ChoiceContext {
       },
       enabled: () => this.chosenFrom,
       issued: (pid: number) => this.issueEventOf(pid),
+      operation: (pid: number) => this.processOf(pid)?.lastOp ?? null,
     }));
     const listeners = listenersOf(config.monitors, this.monitorCtxs, config.trace);
     const wants = wantsOf(listeners, config.trace);
@@ -458,11 +459,13 @@ export class Kernel implements ChoiceContext {
   /** The coming step runs `chosen`: every other process of `enabled` is passed over. */
   private passOver(enabled: readonly SimProcess[], chosen: SimProcess): void {
     const step = this.step + 1;
+    const decision = this.schedule.length - 1;
+    const at = this.schedule.lastChoiceAt;
     for (let i = 0; i < enabled.length; i++) {
       const p = enabled[i]!;
       if (p === chosen) continue;
       const c = (p.passCount ??= new PassCount(this.schedule));
-      c.pass(p.steps, p.issuedStep, p.issuedTime, step);
+      c.pass(p.steps, p.issuedStep, p.issuedTime, step, decision, at);
       if (c.count >= this.lowestPassLimit && c.count <= this.highestPassLimit) this.passLimitReached(p, c.count, step);
     }
   }

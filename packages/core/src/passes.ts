@@ -44,42 +44,51 @@ export class PassCount implements PassOvers {
    * every pass-over. A process runnable all through its wait has one run.
    */
   private readonly runs: number[] = [];
+  /** Where this wait's runs end in `runs`: the array is reused from wait to wait, never truncated. */
+  private ends = 0;
   /** The decision after the current run's last: a pass-over there extends it. */
   private nextDecision = -1;
 
   constructor(private readonly schedule: Schedule) {}
 
   /**
-   * Passed over at `step` by the latest decision (recorded in the schedule), while
-   * it had taken `steps` steps of its own and waited since `since`: a new wait when
-   * it has run since the last one.
+   * Passed over at `step` by the latest decision — the `decision`-th of the
+   * schedule, recorded from byte `at` — while it had taken `steps` steps of its own
+   * and waited since `since`: a new wait when it has run since the last one.
    */
-  pass(steps: number, since: number, sinceTime: number, step: number): void {
+  pass(steps: number, since: number, sinceTime: number, step: number, decision: number, at: number): void {
+    const runs = this.runs;
     if (this.atSteps !== steps) {
+      // The first pass-over of a new wait: with waiters on a lock, most are.
       this.atSteps = steps;
       this.since = since;
       this.sinceTime = sinceTime;
-      this.count = 0;
-      this.inARow = 0;
-      this.longestInARow = 0;
-      this.lastStep = -1;
-      this.runs.length = 0;
-      this.nextDecision = -1;
+      this.count = 1;
+      this.inARow = 1;
+      this.longestInARow = 1;
+      this.lastStep = step;
+      runs[0] = at;
+      runs[1] = 1;
+      this.ends = 2;
+    } else {
+      this.count++;
+      this.inARow = this.lastStep === step - 1 ? this.inARow + 1 : 1;
+      if (this.inARow > this.longestInARow) this.longestInARow = this.inARow;
+      this.lastStep = step;
+      if (decision === this.nextDecision) runs[this.ends - 1]!++;
+      else {
+        runs[this.ends] = at;
+        runs[this.ends + 1] = 1;
+        this.ends += 2;
+      }
     }
-    this.count++;
-    this.inARow = this.lastStep === step - 1 ? this.inARow + 1 : 1;
-    if (this.inARow > this.longestInARow) this.longestInARow = this.inARow;
-    this.lastStep = step;
-    const decision = this.schedule.length - 1;
-    if (decision === this.nextDecision) this.runs[this.runs.length - 1]!++;
-    else this.runs.push(this.schedule.lastChoiceAt, 1);
     this.nextDecision = decision + 1;
   }
 
   runners(): [number, number][] {
     const times = new Map<number, number>();
     const runs = this.runs;
-    for (let i = 0; i < runs.length; i += 2) this.schedule.forEachIn(runs[i]!, runs[i + 1]!, (pid) => times.set(pid, (times.get(pid) ?? 0) + 1));
+    for (let i = 0; i < this.ends; i += 2) this.schedule.forEachIn(runs[i]!, runs[i + 1]!, (pid) => times.set(pid, (times.get(pid) ?? 0) + 1));
     return [...times].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 }
