@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { stableStringify, type AccessEvent, type ExecutionInfo, type IssueEvent, type MonitorContext, type TraceEvent } from '@interleave/core';
+import { stableStringify, type AccessEvent, type ExecutionInfo, type MonitorContext, type Op, type TraceEvent } from '@interleave/core';
 import type { Checker, DistinctFinding, FailOn } from './checker.js';
 import type { Proc } from './hb.js';
 import { formatFinding, type Finding, type FindingEvent, type FindingStatus } from './report.js';
@@ -51,8 +51,8 @@ export class Access {
   /** The process's own clock entry at the access: its epoch `c@t`. */
   c: number;
   name: string;
-  /** The operation performing it (the process's last issue). */
-  op: IssueEvent | null;
+  /** The operation performing it (the process's last issue): the kernel's own, described only when reported. */
+  op: Op<unknown> | null;
   site: Error | null;
   /** Locks the process held (its own acquire/release operations). */
   held: readonly string[];
@@ -62,7 +62,7 @@ export class Access {
   private codeText: string | null = null;
 
   /** `op`: the operation performing it (`p.op`, or for an access event `p.opAt(step)`, asked once per step). */
-  constructor(p: Proc, e: AccessLike, op: IssueEvent | null) {
+  constructor(p: Proc, e: AccessLike, op: Op<unknown> | null) {
     this.e = e;
     this.t = p.idx;
     this.c = p.clock[p.idx]!;
@@ -128,14 +128,14 @@ export function accessAt(p: Proc, e: AccessEvent): Access {
 }
 
 /** Build the record of something else `p` did that a report may name (a queue operation, a message), by its latest operation or `op`. */
-export function accessOf(p: Proc, e: AccessLike, op: IssueEvent | null = p.op): Access {
+export function accessOf(p: Proc, e: AccessLike, op: Op<unknown> | null = p.op): Access {
   return new Access(p, e, op);
 }
 
 /** `DictProxy#1.update("count", fn)`, like the kernel's own operation labels. */
-export function opLabel(op: IssueEvent | null): string {
+export function opLabel(op: Op<unknown> | null): string {
   if (op === null) return '(process start)';
-  return `${op.obj}.${op.op}(${op.args.map(formatArg).join(', ')})`;
+  return `${op.obj.id}.${op.name}(${op.args.map(formatArg).join(', ')})`;
 }
 
 function formatArg(a: unknown): string {
@@ -208,7 +208,7 @@ export function codeOf(a: Access): string {
 
 function codeText(a: Access): string {
   const s = siteOf(a.site);
-  const op = a.op === null ? 'start' : `${a.op.obj}.${a.op.op}`;
+  const op = a.op === null ? 'start' : `${a.op.obj.id}.${a.op.name}`;
   return s === undefined ? `${op}:${a.kind}` : `${s}:${a.kind}`;
 }
 

@@ -1,4 +1,4 @@
-import type { AccessEvent, IssueEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, MonitorContext, TraceEvent } from '@interleave/core';
 import {
   FindingStore,
   accessChecker,
@@ -14,7 +14,7 @@ import {
   type AccessChecker,
   type AccessCheckerOptions,
 } from './access-findings.js';
-import { HappensBefore, NO_RUN, type Proc } from './hb.js';
+import { HappensBefore, type Proc } from './hb.js';
 import { rmwFix } from './lost-updates.js';
 import type { Finding, FindingEvent } from './report.js';
 import { OpenSpans, completes } from './rmw-spans.js';
@@ -77,12 +77,12 @@ export function atomicity(options: AtomicityOptions = {}): AtomicityMonitor {
   const sources = options.sources ?? false;
   const implicit = options.implicit ?? true;
   const store = new FindingStore();
-  let run = new AtomicityRun(sources, implicit, store, NO_RUN);
+  let run = new AtomicityRun(sources, implicit, store, null);
   return accessChecker('atomicity', store, failOn, {
     // What the access checkers read, and the declared blocks.
     events: [...accessEvents(sources), 'atomic-begin', 'atomic-end'],
     start(ctx): void {
-      run = new AtomicityRun(sources, implicit, store, (pid) => ctx.issued(pid));
+      run = new AtomicityRun(sources, implicit, store, ctx);
     },
     event(e: TraceEvent): void {
       run.event(e);
@@ -106,11 +106,11 @@ class AtomicityRun {
     sources: boolean,
     private readonly implicit: boolean,
     private readonly store: FindingStore,
-    issued: (pid: number) => IssueEvent | null,
+    ctx: MonitorContext | null,
   ) {
     this.hb = new HappensBefore({
       sources,
-      issued,
+      run: ctx,
       onJoin: (p, from) => this.graph?.join(p, from, () => moment(p, this.current!)),
     });
   }
@@ -198,7 +198,7 @@ class AtomicityRun {
 
 /** A non-access operation as a finding event: its object and the value it returned. */
 function moment(p: Proc, e: TraceEvent): Access {
-  const obj = 'obj' in e ? e.obj : (p.op?.obj ?? '');
+  const obj = 'obj' in e ? e.obj : (p.op?.obj.id ?? '');
   return accessOf(p, { pid: p.pid, step: e.step, time: e.time, kind: 'write', obj, loc: obj, value: 'value' in e ? e.value : undefined });
 }
 

@@ -38,7 +38,7 @@
  *
  * @internal Used by the race and lost-update checkers; not part of the API.
  */
-import type { AccessEvent, DoneEvent, IssueEvent, MonitorContext, ReapEvent, RecvEvent, SendEvent, SpawnEvent, ThreadStartEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, DoneEvent, IssueEvent, MonitorContext, Op, ReapEvent, RecvEvent, SendEvent, SpawnEvent, ThreadStartEvent, TraceEvent } from '@interleave/core';
 
 /** A vector clock: entry i is what is known of process index i's own clock. */
 export type VC = number[];
@@ -82,7 +82,7 @@ export class Proc {
     idx: number,
     name: string,
     clock: VC,
-    private readonly issued: (pid: number) => IssueEvent | null,
+    private readonly operation: (pid: number) => Op<unknown> | null,
   ) {
     this.pid = pid;
     this.idx = idx;
@@ -91,12 +91,12 @@ export class Proc {
   }
 
   /** The operation it issued last: the one it performs now, or waits to perform (the kernel keeps it). */
-  get op(): IssueEvent | null {
-    return this.issued(this.pid);
+  get op(): Op<unknown> | null {
+    return this.operation(this.pid);
   }
 
   private opStep = -1;
-  private opThen: IssueEvent | null = null;
+  private opThen: Op<unknown> | null = null;
 
   /**
    * The operation it performs at `step`, asked of the kernel once per step: every
@@ -104,10 +104,10 @@ export class Proc {
    * so each access record of the step (one per detector) gets the same answer. Not
    * for the end of a run, when a process that took the last step has issued its next.
    */
-  opAt(step: number): IssueEvent | null {
+  opAt(step: number): Op<unknown> | null {
     if (step !== this.opStep) {
       this.opStep = step;
-      this.opThen = this.issued(this.pid);
+      this.opThen = this.operation(this.pid);
     }
     return this.opThen;
   }
@@ -227,12 +227,12 @@ function without(held: readonly string[], lock: string): readonly string[] {
   return held.length === 1 && held[0] === lock ? EMPTY : held.filter((l) => l !== lock);
 }
 
-/** `EngineOptions.issued` of an engine that follows no run yet. */
-export const NO_RUN = (): null => null;
+/** The operation lookup of an engine that follows no run yet. */
+const NO_RUN = (): null => null;
 
 /** An engine for the run `ctx` starts (null: a placeholder until the monitor's first run). */
 export function engineFor(sources: boolean, ctx: MonitorContext | null): HappensBefore {
-  return new HappensBefore({ sources, issued: ctx === null ? NO_RUN : (pid) => ctx.issued(pid) });
+  return new HappensBefore({ sources, run: ctx });
 }
 
 /** Options of the engine. */
@@ -242,8 +242,8 @@ export interface EngineOptions {
    * monitor must then ask for issue events, which the engine needs for nothing else.
    */
   readonly sources: boolean;
-  /** The run's `MonitorContext.issued`: the operation an access belongs to. */
-  readonly issued: (pid: number) => IssueEvent | null;
+  /** The context of the run it follows (null: none yet): the operation an access belongs to. */
+  readonly run: MonitorContext | null;
   /**
    * Told before the engine joins a clock into a process's synchronisation clock (an
    * acquire, a message, a join): the atomicity checker turns what is new in it into
@@ -259,6 +259,7 @@ export interface EngineOptions {
 export class HappensBefore {
   private readonly opts: EngineOptions;
   private readonly onJoin: ((p: Proc, from: VC) => void) | null;
+  private readonly operation: (pid: number) => Op<unknown> | null;
   /** Processes by `pid - 1000` (a dense array: the lookup is on every event); threads by pid. */
   private readonly byPid: (Proc | undefined)[] = [];
   private readonly threads = new Map<number, Proc>();
@@ -276,12 +277,19 @@ export class HappensBefore {
   constructor(opts: EngineOptions) {
     this.opts = opts;
     this.onJoin = opts.onJoin ?? null;
+    const run = opts.run;
+    this.operation = run === null ? NO_RUN : (pid) => run.operation(pid);
   }
 
   /** The process with this pid, created on first sight. */
   proc(pid: number): Proc {
     const p = pid < THREAD_BASE ? this.byPid[pid - MAIN_PID] : this.threads.get(pid);
     return p ?? this.admit(pid, pid === MAIN_PID ? 'MainProcess' : pid >= THREAD_BASE ? `Thread-${pid}` : `pid ${pid}`, null);
+  }
+
+  /** The issue event of the operation `pid` issued last (MonitorContext.issued): built when asked, so only for reports. */
+  issued(pid: number): IssueEvent | null {
+    return this.opts.run === null ? null : this.opts.run.issued(pid);
   }
 
   /** The process making access `e`, with the locks it holds up to date for a record of it. */
@@ -301,7 +309,7 @@ export class HappensBefore {
     const clock: VC = parent === null ? [] : parent.clock.slice();
     while (clock.length <= idx) clock.push(0);
     clock[idx] = 1;
-    const p = new Proc(pid, idx, name, clock, this.opts.issued);
+    const p = new Proc(pid, idx, name, clock, this.operation);
     if (parent?.atomic != null) p.atomic = parent.atomic.slice();
     if (pid < THREAD_BASE) {
       while (this.byPid.length < pid - MAIN_PID) this.byPid.push(undefined);

@@ -294,7 +294,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
     for (const q of queues.values()) {
       for (const [pid, ck] of q.checks) {
         const p = hb.proc(pid);
-        const op = p.op;
+        const op = hb.issued(pid);
         // Its act was issued and never took effect: it waited until it was terminated, or the run ended.
         if (ck.stale === null || (ck.then === 'get' && !ck.emptied) || op === null || op.obj !== ck.check.obj || op.op !== ck.then) continue;
         const outcome = p.final === null ? 'waits forever: it was still blocked when the run ended' : 'never completed: it was still blocked when the process was terminated';
@@ -393,7 +393,7 @@ function lostFinding(status: FindingStatus, read: Access, write: Access, other: 
   const P = `${read.name} (pid ${read.pid})`;
   const Q = `${other.name} (pid ${other.pid})`;
   const loc = read.loc;
-  const twoSteps = read.op !== null && write.op !== null && read.op === write.op ? `one operation of two steps (${read.op.obj}.${read.op.op})` : 'two steps';
+  const twoSteps = read.op !== null && write.op !== null && read.op === write.op ? `one operation of two steps (${read.op.obj.id}.${read.op.name})` : 'two steps';
   const guard =
     read.held.length === 0
       ? `${read.name} held no lock across them`
@@ -435,15 +435,15 @@ function lostFinding(status: FindingStatus, read: Access, write: Access, other: 
 }
 
 function checkThenActFinding(status: FindingStatus, ck: Access, act: Access, other: Access, outcome: string, key: string): Finding {
-  const check = ck.op === null ? 'a check' : `${ck.op.obj}.${ck.op.op}()`;
-  const verb = act.op?.op ?? 'get';
+  const check = ck.op === null ? 'a check' : `${ck.op.obj.id}.${ck.op.name}()`;
+  const verb = act.op?.name ?? 'get';
   const P = `${ck.name} (pid ${ck.pid})`;
   const Q = `${other.name} (pid ${other.pid})`;
   const message =
     status === 'confirmed'
       ? `${P} checked ${check} = ${showValue(ck.value)} at step ${ck.step}; ${Q} did a ${verb} at step ${other.step}; ${ck.name}'s ${verb} ${outcome} — it acted on a stale answer`
       : `${P} checked ${check} = ${showValue(ck.value)} at step ${ck.step} and did its ${verb} at step ${act.step}, with one item in ${act.obj}; ` +
-        `the ${other.op?.op ?? verb}() of ${Q} at step ${other.step} is not ordered with them — run in between, ${outcome}`;
+        `the ${other.op?.name ?? verb}() of ${Q} at step ${other.step} is not ordered with them — run in between, ${outcome}`;
   return {
     kind: 'check-then-act',
     status,

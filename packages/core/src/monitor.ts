@@ -1,5 +1,6 @@
 import { show } from './args.js';
 import { misuse } from './errors.js';
+import type { Op } from './op.js';
 import type { ProcessView } from './process-state.js';
 import type { RunResult } from './run.js';
 import type { IssueEvent, TraceEvent } from './trace.js';
@@ -44,6 +45,24 @@ export interface MonitorContext {
    * ```
    */
   issued(pid: number): IssueEvent | null;
+  /**
+   * The operation itself behind {@link issued}: the `Op` process `pid` issued last,
+   * or null before its first (or for a pid this run does not know). Nothing is
+   * built: the same object for as long as it is that process's latest operation,
+   * so two calls name one operation exactly when they return the same object.
+   *
+   * When to use: a monitor that records the operation behind many events (every
+   * shared-data access, say) and describes only a few of them later. `issued`
+   * builds an event the first time it is asked for each operation; this does not.
+   *
+   * @example
+   * ```ts
+   * onEvent(e, ctx) {
+   *   if (e.type === 'access') lastBy.set(e.pid, ctx.operation(e.pid)); // later: `${op.obj.id}.${op.name}`
+   * }
+   * ```
+   */
+  operation(pid: number): Op<unknown> | null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { program, runSync, type Monitor, type Op, type TraceEvent, type World } from '../src/index.js';
+import { Op, program, runSync, type Monitor, type TraceEvent, type World } from '../src/index.js';
 
 const contended = program(function* ({ mp, time }: World) {
   const lock = mp.Lock();
@@ -212,13 +212,14 @@ describe('MonitorContext.enabled()', () => {
   });
 });
 
-describe('MonitorContext.issued() and ProcessView.issuedStep', () => {
-  it('at each event, give the issue event each process issued last — the very object the trace holds, or an equal one built on request', () => {
+describe('MonitorContext.issued(), operation() and ProcessView.issuedStep', () => {
+  it('at each event, give the issue event each process issued last — the very object the trace holds, or an equal one built on request — and its Op', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(contended, mixed), fc.boolean(), (seed, prog, traced) => {
         const last = new Map<number, TraceEvent>();
         const mismatches: string[] = [];
         const asked = new Map<number, TraceEvent | null>();
+        const ops = new Map<number, Op<unknown> | null>();
         const checker: Monitor = {
           name: 'issued',
           // Untraced, this monitor takes no issue event: the kernel builds one only when asked.
@@ -228,6 +229,13 @@ describe('MonitorContext.issued() and ProcessView.issuedStep', () => {
             for (const pid of [1000, 1001, 1002, 1003, 1004]) {
               const got = ctx.issued(pid);
               if (traced && got !== (last.get(pid) ?? null)) mismatches.push(`step ${e.step}, pid ${pid}: not the traced event`);
+              // operation() is the Op that event describes, null exactly when it is.
+              const op = ctx.operation(pid);
+              const same = op === null ? got === null : got !== null && op.obj.id === got.obj && op.name === got.op && op.args === got.args;
+              if (!same) mismatches.push(`step ${e.step}, pid ${pid}: operation() is not the issued operation`);
+              const opBefore = ops.get(pid);
+              if (op !== null && opBefore != null && (opBefore === op) !== (asked.get(pid) === got)) mismatches.push(`step ${e.step}, pid ${pid}: operation() changed identity apart from issued()`);
+              ops.set(pid, op);
               // The same object until the process issues its next operation.
               const before = asked.get(pid);
               if (got !== null && before != null && before.step === got.step && before.time === got.time && before !== got) mismatches.push(`step ${e.step}, pid ${pid}: rebuilt`);
@@ -256,16 +264,26 @@ describe('MonitorContext.issued() and ProcessView.issuedStep', () => {
     );
   });
 
-  it('is null before a process issued anything, and for a pid the run does not know', () => {
+  it('are null before a process issued anything, and for a pid the run does not know', () => {
     const seen: unknown[] = [];
     const prog = program(function* ({ mp }: World) {
       yield* mp.Lock().acquire();
     });
     runSync(prog, {
-      monitors: [{ name: 'n', events: ['spawn', 'done'], onStart: (ctx) => void seen.push(ctx.issued(1000)), onEvent: () => {}, onEnd: (ctx) => void seen.push(ctx.issued(4242), ctx.issued(1000)) }],
+      monitors: [
+        {
+          name: 'n',
+          events: ['spawn', 'done'],
+          onStart: (ctx) => void seen.push(ctx.issued(1000), ctx.operation(1000)),
+          onEvent: () => {},
+          onEnd: (ctx) => void seen.push(ctx.issued(4242), ctx.operation(4242), ctx.issued(1000), ctx.operation(1000)),
+        },
+      ],
     });
-    expect(seen.slice(0, 2)).toEqual([null, null]);
-    expect(seen[2]).toMatchObject({ type: 'issue', pid: 1000, obj: 'Lock#1', op: 'acquire', args: [] });
+    expect(seen.slice(0, 4)).toEqual([null, null, null, null]);
+    expect(seen[4]).toMatchObject({ type: 'issue', pid: 1000, obj: 'Lock#1', op: 'acquire', args: [] });
+    expect(seen[5]).toBeInstanceOf(Op);
+    expect({ obj: (seen[5] as Op<unknown>).obj.id, name: (seen[5] as Op<unknown>).name }).toEqual({ obj: 'Lock#1', name: 'acquire' });
   });
 });
 
