@@ -293,10 +293,13 @@ export class Kernel implements ChoiceContext {
     this.processes.push(p);
     if (p.pid >= THREAD_BASE) (this.threadsByPid ??= new Map()).set(p.pid, p);
     else this.byPid[p.pid - PID_BASE] = p;
-    // Keep `live` sorted by pid: strategies see runnable processes in pid order.
-    let i = this.live.length;
-    while (i > 0 && this.live[i - 1]!.pid > p.pid) i--;
-    this.live.splice(i, 0, p);
+    // Keep `live` sorted by pid: strategies see runnable processes in pid order. Moved
+    // by hand: splice allocates an array of what it removed, at every process start.
+    const live = this.live;
+    let i = live.length;
+    live.push(p);
+    for (; i > 0 && live[i - 1]!.pid > p.pid; i--) live[i] = live[i - 1]!;
+    live[i] = p;
     p.pending = new Op(p.handle, 'begin', NO_ARGS, Infinity, p);
     // Not issued (no issue event, `lastOp` stays null), but waiting to run from now.
     p.issuedStep = this.step;
@@ -664,8 +667,13 @@ export class Kernel implements ChoiceContext {
     p.done = true;
     p.exitcode = exitcode;
     p.pending = null;
-    const i = this.live.indexOf(p);
-    if (i >= 0) this.live.splice(i, 1);
+    const live = this.live;
+    const i = live.indexOf(p);
+    if (i >= 0) {
+      // By hand, as in admit: no array of the removed process per exit.
+      for (let j = i + 1; j < live.length; j++) live[j - 1] = live[j]!;
+      live.pop();
+    }
     if (this.wants.exit) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
     this.observer?.ended(p);
     for (const t of p.threads) if (!t.done) this.retire(t, 0, 'terminated');
