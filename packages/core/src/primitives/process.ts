@@ -249,13 +249,15 @@ export function spawnCostOf(k: Kernel): number {
 /** @internal Simulated objects among `values`, looking inside arrays and plain objects (three levels deep). */
 export function simObjectsIn(values: readonly unknown[]): SimObject[] {
   const found: SimObject[] = [];
-  const visit = (v: unknown, depth: number): void => {
-    if (v instanceof SimObject) found.push(v);
-    else if (depth > 0 && Array.isArray(v)) for (const x of v) visit(x, depth - 1);
-    else if (depth > 0 && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
-      for (const x of Object.values(v)) visit(x, depth - 1);
-    }
-  };
-  for (const v of values) visit(v, 3);
+  for (const v of values) collectSimObjects(v, 3, found);
   return found;
+}
+
+/** A function of its own, not a closure: every process start looks through its args. */
+function collectSimObjects(v: unknown, depth: number, found: SimObject[]): void {
+  if (v instanceof SimObject) found.push(v);
+  else if (depth > 0 && Array.isArray(v)) for (const x of v) collectSimObjects(x, depth - 1, found);
+  else if (depth > 0 && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) collectSimObjects(x, depth - 1, found);
+  }
 }
