@@ -569,17 +569,19 @@ interface TokenOrigin {
 class LazyOutcome {
   readonly key: string;
   readonly count: number;
-  readonly token: string;
+  /** An accessor, defined in the constructor. */
+  declare readonly token: string;
   readonly execution: number;
   readonly #origin: TokenOrigin;
 
   constructor(key: string, count: number, execution: number, origin: TokenOrigin) {
     this.key = key;
     this.count = count;
-    this.token = '';
+    // Added as an accessor in its place, not defined as data then redefined: that
+    // turned every outcome into a slow dictionary-mode object.
+    Object.defineProperty(this, 'token', LazyOutcome.LAZY_TOKEN);
     this.execution = execution;
     this.#origin = origin;
-    Object.defineProperty(this, 'token', LazyOutcome.LAZY_TOKEN);
   }
 
   /** The shared getter (see LAZY_TRACE_TABLE for why not a closure). */
