@@ -276,7 +276,9 @@ export class Kernel implements ChoiceContext {
     this.onFinish = done;
     try {
       if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
-      this.config.monitors.forEach((m, i) => m.onStart?.(this.monitorCtxs[i]!));
+      // Loops, here and in finish, not forEach: its callback was a closure allocated per run.
+      const monitors = this.config.monitors;
+      for (let i = 0; i < monitors.length; i++) monitors[i]!.onStart?.(this.monitorCtxs[i]!);
       this.main = main;
       this.admit(main);
       this.loop();
@@ -791,13 +793,15 @@ export class Kernel implements ChoiceContext {
     if (active === this) active = null;
     this.restoreGlobals?.();
     this.restoreGlobals = null;
-    this.config.monitors.forEach((m, i) => {
+    const monitors = this.config.monitors;
+    for (let i = 0; i < monitors.length; i++) {
+      const m = monitors[i]!;
       try {
         m.onEnd?.(this.monitorCtxs[i]!);
       } catch (e) {
         this.violation ??= monitorThrew(m, 'onEnd', e);
       }
-    });
+    }
     if (outcome.status !== 'error' && this.violation !== null) {
       this.outcome = { status: 'error', error: this.violation, message: `${this.violation.name}: ${this.violation.message}` };
     }
