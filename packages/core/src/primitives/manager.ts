@@ -40,7 +40,8 @@ const READ_ONLY: ReadonlySet<string> = new Set(['get', 'getOr', 'has', 'keys', '
 /** State of a read-then-write operation between its two steps. */
 interface ReadModifyWrite {
   readonly read: Action;
-  readonly compute: (value: unknown) => unknown;
+  /** The client's function, computing the value to write from the one read. */
+  readonly fn: (value: unknown) => unknown;
   readonly write: (p: SimProcess, value: unknown) => void;
   next: unknown;
 }
@@ -80,17 +81,20 @@ export abstract class BaseProxy extends SimObject {
     const op = this.op<V>(name, args);
     op.memo = {
       read,
-      compute: (v) => {
-        const next = fn(v as V);
-        if (isAsyncResult(next)) {
-          throw misuse('INVALID_ARGUMENT', `${this.id}.${name}(): fn returned a promise or generator; it must compute the new value synchronously.`, 'pass a plain function such as `(v) => v - 1`; do the awaiting before or after the update.');
-        }
-        return next;
-      },
+      fn: fn as (value: unknown) => unknown,
       write: write as (p: SimProcess, v: unknown) => void,
       next: undefined,
     } satisfies ReadModifyWrite;
     return op;
+  }
+
+  /** The client computing the value an update writes: synchronously, or it is misuse. */
+  private compute(op: Op<unknown>, fn: (value: unknown) => unknown, value: unknown): unknown {
+    const next = fn(value);
+    if (isAsyncResult(next)) {
+      throw misuse('INVALID_ARGUMENT', `${this.id}.${op.name}(): fn returned a promise or generator; it must compute the new value synchronously.`, 'pass a plain function such as `(v) => v - 1`; do the awaiting before or after the update.');
+    }
+    return next;
   }
 
   /** @internal */
@@ -111,7 +115,7 @@ export abstract class BaseProxy extends SimObject {
     const rmw = m as ReadModifyWrite;
     if (op.phase === 0) {
       // The read reply arrives; the client computes the new value before its next call.
-      rmw.next = rmw.compute(rmw.read(op.proc));
+      rmw.next = this.compute(op, rmw.fn, rmw.read(op.proc));
       return NEXT_PHASE;
     }
     rmw.write(op.proc, rmw.next);
