@@ -8,6 +8,9 @@ import { SimObject } from './op.js';
  * Shared sub-objects stay shared within one copy, and cycles are preserved.
  */
 export function deepCopy<T>(value: T): T {
+  // Primitives, most of what crosses a boundary, need neither a copy nor the table of
+  // objects already copied.
+  if (typeof value !== 'object' || value === null || value instanceof SimObject) return value;
   return copyInto(value, new Map()) as T;
 }
 

@@ -4,7 +4,7 @@ import { isGeneratorObject } from './generators.js';
 import { installGlobals, type RestoreGlobals } from './globals.js';
 import { listenersOf, opRouteOf, wantsOf, type Listener, type Listeners, type Monitor, type MonitorContext, type OpRoute } from './monitor.js';
 import { Clock } from './primitives/io.js';
-import { NEXT_PHASE, Op } from './op.js';
+import { NEXT_PHASE, NO_ARGS, Op } from './op.js';
 import { SimProcess } from './process-state.js';
 import { PassCount } from './passes.js';
 import { createRng, subSeed, type Rng } from './rng.js';
@@ -57,6 +57,16 @@ export interface KernelConfig {
   readonly spawnCost: number;
 }
 
+const NO_CONTEXTS: readonly MonitorContext[] = [];
+const NO_WATCHERS: readonly PassWatcher[] = [];
+
+/** A monitor with a Monitor.passLimit, and its context. */
+interface PassWatcher {
+  readonly limit: number;
+  readonly monitor: Monitor;
+  readonly ctx: MonitorContext;
+}
+
 /** The one kernel that is running, if any: runs patch globals, so they cannot overlap. */
 let active: Kernel | null = null;
 
@@ -100,7 +110,7 @@ export class Kernel implements ChoiceContext {
   /** A monitor reads ProcessView.passes: each decision counts the runnable processes it passed over. */
   private readonly countsPasses: boolean;
   /** Monitors told when a process's pass-overs reach their Monitor.passLimit; empty in most runs. */
-  private readonly passWatchers: readonly { readonly limit: number; readonly monitor: Monitor; readonly ctx: MonitorContext }[];
+  private readonly passWatchers: readonly PassWatcher[];
   /** The lowest and highest of their limits: outside them (a process starving on and on), a pass-over concerns none of them. */
   private readonly lowestPassLimit: number;
   private readonly highestPassLimit: number;
@@ -120,7 +130,8 @@ export class Kernel implements ChoiceContext {
   private nextTid = THREAD_BASE;
   /** Processes by `pid - PID_BASE` (dense: a monitor may ask `issued(pid)` at every access); threads by pid. */
   private readonly byPid: SimProcess[] = [];
-  private readonly threadsByPid = new Map<number, SimProcess>();
+  /** Created with the first thread: most runs start none. */
+  private threadsByPid: Map<number, SimProcess> | null = null;
   /** What the next scheduling turn fills; then it becomes `chosenFrom`, and `chosenFrom` the next buffer. */
   private enabledBuf: SimProcess[] = [];
   /** The processes the latest decision chose among (MonitorContext.enabled): complete even while the next turn fills its buffer. */
@@ -141,7 +152,10 @@ export class Kernel implements ChoiceContext {
 
   constructor(config: KernelConfig) {
     this.config = config;
-    this.monitorCtxs = config.monitors.map((m) => ({
+    // Most runs of an exploration have no monitors: they share the empty tables
+    // rather than allocate a handful of empty arrays per run.
+    const monitored = config.monitors.length > 0;
+    this.monitorCtxs = !monitored ? NO_CONTEXTS : config.monitors.map((m) => ({
       fail: (message: string) => {
         this.violation ??= new InvariantViolation(m.name, message);
       },
@@ -158,9 +172,9 @@ export class Kernel implements ChoiceContext {
     this.wakeRoute = opRouteOf(listeners, 'wake', config.trace);
     this.wants = wants;
     this.observedBlocking = wants.block || wants.wake || wants.sleep;
-    this.passWatchers = config.monitors.flatMap((monitor, i) => (monitor.passLimit === undefined ? [] : [{ limit: monitor.passLimit, monitor, ctx: this.monitorCtxs[i]! }]));
-    this.lowestPassLimit = Math.min(...this.passWatchers.map((w) => w.limit));
-    this.highestPassLimit = Math.max(...this.passWatchers.map((w) => w.limit));
+    this.passWatchers = !monitored ? NO_WATCHERS : config.monitors.flatMap((monitor, i) => (monitor.passLimit === undefined ? [] : [{ limit: monitor.passLimit, monitor, ctx: this.monitorCtxs[i]! }]));
+    this.lowestPassLimit = !monitored ? Infinity : Math.min(...this.passWatchers.map((w) => w.limit));
+    this.highestPassLimit = !monitored ? -Infinity : Math.max(...this.passWatchers.map((w) => w.limit));
     this.countsPasses = this.passWatchers.length > 0 || config.monitors.some((m) => m.passes === true);
     this.tracksAccesses = wants.access;
     this.events = config.trace ? [] : null;
@@ -263,7 +277,9 @@ export class Kernel implements ChoiceContext {
     this.onFinish = done;
     try {
       if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
-      this.config.monitors.forEach((m, i) => m.onStart?.(this.monitorCtxs[i]!));
+      // Loops, here and in finish, not forEach: its callback was a closure allocated per run.
+      const monitors = this.config.monitors;
+      for (let i = 0; i < monitors.length; i++) monitors[i]!.onStart?.(this.monitorCtxs[i]!);
       this.main = main;
       this.admit(main);
       this.loop();
@@ -278,13 +294,16 @@ export class Kernel implements ChoiceContext {
   /** Register a process and park it on its first step (running its body). */
   admit(p: SimProcess): void {
     this.processes.push(p);
-    if (p.pid >= THREAD_BASE) this.threadsByPid.set(p.pid, p);
+    if (p.pid >= THREAD_BASE) (this.threadsByPid ??= new Map()).set(p.pid, p);
     else this.byPid[p.pid - PID_BASE] = p;
-    // Keep `live` sorted by pid: strategies see runnable processes in pid order.
-    let i = this.live.length;
-    while (i > 0 && this.live[i - 1]!.pid > p.pid) i--;
-    this.live.splice(i, 0, p);
-    p.pending = new Op(p.handle, 'begin', [], Infinity, p);
+    // Keep `live` sorted by pid: strategies see runnable processes in pid order. Moved
+    // by hand: splice allocates an array of what it removed, at every process start.
+    const live = this.live;
+    let i = live.length;
+    live.push(p);
+    for (; i > 0 && live[i - 1]!.pid > p.pid; i--) live[i] = live[i - 1]!;
+    live[i] = p;
+    p.pending = new Op(p.handle, 'begin', NO_ARGS, Infinity, p);
     // Not issued (no issue event, `lastOp` stays null), but waiting to run from now.
     p.issuedStep = this.step;
     p.issuedTime = this.now;
@@ -337,7 +356,7 @@ export class Kernel implements ChoiceContext {
   }
 
   private processOf(pid: number): SimProcess | undefined {
-    return pid >= THREAD_BASE ? this.threadsByPid.get(pid) : this.byPid[pid - PID_BASE];
+    return pid >= THREAD_BASE ? this.threadsByPid?.get(pid) : this.byPid[pid - PID_BASE];
   }
 
   /** MonitorContext.issued: the issue event of `pid`'s latest operation, the one traced if it was. */
@@ -631,7 +650,7 @@ export class Kernel implements ChoiceContext {
     for (const c of p.children) if (!c.done && c.daemon) this.kill(c);
     if (!p.mayExit()) {
       // Issued like any operation: a monitor sees the code end without asking for block events.
-      this.issued(p, new Op(p.handle, 'exit', [], Infinity, p));
+      this.issued(p, new Op(p.handle, 'exit', NO_ARGS, Infinity, p));
     } else {
       this.finalizeExit(p);
     }
@@ -653,8 +672,13 @@ export class Kernel implements ChoiceContext {
     p.done = true;
     p.exitcode = exitcode;
     p.pending = null;
-    const i = this.live.indexOf(p);
-    if (i >= 0) this.live.splice(i, 1);
+    const live = this.live;
+    const i = live.indexOf(p);
+    if (i >= 0) {
+      // By hand, as in admit: no array of the removed process per exit.
+      for (let j = i + 1; j < live.length; j++) live[j - 1] = live[j]!;
+      live.pop();
+    }
     if (this.wants.exit) this.emit({ type: 'exit', step: this.step, time: this.now, pid: p.pid, exitcode, reason });
     this.observer?.ended(p);
     for (const t of p.threads) if (!t.done) this.retire(t, 0, 'terminated');
@@ -772,13 +796,15 @@ export class Kernel implements ChoiceContext {
     if (active === this) active = null;
     this.restoreGlobals?.();
     this.restoreGlobals = null;
-    this.config.monitors.forEach((m, i) => {
+    const monitors = this.config.monitors;
+    for (let i = 0; i < monitors.length; i++) {
+      const m = monitors[i]!;
       try {
         m.onEnd?.(this.monitorCtxs[i]!);
       } catch (e) {
         this.violation ??= monitorThrew(m, 'onEnd', e);
       }
-    });
+    }
     if (outcome.status !== 'error' && this.violation !== null) {
       this.outcome = { status: 'error', error: this.violation, message: `${this.violation.name}: ${this.violation.message}` };
     }

@@ -96,7 +96,8 @@ export abstract class SimObject {
   }
 }
 
-const EMPTY: readonly unknown[] = [];
+/** @internal The arguments of an operation that takes none: shared, so issuing one allocates no array. */
+export const NO_ARGS: readonly unknown[] = [];
 
 /**
  * One operation on a simulated object: a scheduling point. It is issued when
@@ -132,7 +133,7 @@ export class Op<T> implements PromiseLike<T>, Iterator<Op<unknown>, T, unknown> 
   constructor(obj: SimObject, name: string, args: readonly unknown[], deadline: number, proc?: SimProcess) {
     this.obj = obj;
     this.name = name;
-    this.args = args.length === 0 ? EMPTY : args;
+    this.args = args.length === 0 ? NO_ARGS : args;
     this.deadline = deadline;
     this.proc = proc ?? obj.kernel.issue(this);
   }

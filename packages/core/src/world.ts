@@ -139,6 +139,7 @@ export function createWorld(k: Kernel, files?: InitialFiles): World {
   const current = (api: string) => k.requireCurrent(api);
   const rng = (api: string): Rng => k.rngOf(current(api));
 
+  const ctypes = createSharedCtypes(k, current);
   const mp: Mp = {
     Process: (options) => new Process(k, current('mp.Process()'), options as unknown as ProcessOptions<readonly unknown[]>),
     Lock: () => (current('mp.Lock()'), new Lock(k)),
@@ -160,7 +161,14 @@ export function createWorld(k: Kernel, files?: InitialFiles): World {
     Pipe: <T>(duplex = true) => createPipe<T>(k, current('mp.Pipe()').owner, boolArg('mp.Pipe(duplex)', 'duplex', duplex)),
     Manager: () => (current('mp.Manager()'), new SyncManager(k)),
     Pool: (...args: readonly unknown[]) => createPool(k, current('mp.Pool()'), args),
-    ...createSharedCtypes(k, current),
+    // Named one by one, not spread: a spread in the middle of the literal made V8
+    // build the rest of it property by property (a fifth of createWorld).
+    /* eslint-disable @typescript-eslint/unbound-method -- arrow functions (createSharedCtypes builds them), typed as methods */
+    Value: ctypes.Value,
+    RawValue: ctypes.RawValue,
+    Array: ctypes.Array,
+    RawArray: ctypes.RawArray,
+    /* eslint-enable @typescript-eslint/unbound-method */
     currentProcess: () => handleOf(current('mp.currentProcess()').owner),
     parentProcess: () => {
       const parent = current('mp.parentProcess()').owner.parent;

@@ -550,24 +550,52 @@ type TokenSource = Pick<RunResult, 'seed' | 'timing' | 'schedule'>;
  * encoding one per new outcome while exploring cost as much as a short execution.
  */
 function outcomeCount(key: string, count: number, execution: number, prog: Program, runOptions: ExploreRunOptions, first: TokenSource): OutcomeCount {
-  const o = { key, count, token: '', execution };
-  tokenSources.set(o, { prog, runOptions, first });
-  return Object.defineProperty(o, 'token', LAZY_TOKEN);
+  return new LazyOutcome(key, count, execution, { prog, runOptions, first });
 }
 
-const tokenSources = new WeakMap<object, { readonly prog: Program; readonly runOptions: ExploreRunOptions; readonly first: TokenSource }>();
+/** What an outcome's token is encoded from. */
+interface TokenOrigin {
+  readonly prog: Program;
+  readonly runOptions: ExploreRunOptions;
+  readonly first: TokenSource;
+}
 
-/** The shared getter of {@link outcomeCount} (see LAZY_TRACE_TABLE for why not a closure). */
-const LAZY_TOKEN: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: OutcomeCount): string {
-    const { prog, runOptions, first } = tokenSources.get(this)!;
-    const token = encodeToken(first, prog, runOptions);
-    if (!Object.isFrozen(this)) Object.defineProperty(this, 'token', { value: token, enumerable: true });
-    return token;
-  },
-};
+/**
+ * {@link outcomeCount}'s outcome: its own enumerable properties are an OutcomeCount's,
+ * in the same order, `token` an accessor until read. What the token is encoded from
+ * is a private field, not an entry in a WeakMap (whose insertion was about 3 % of
+ * the CPU time of a one-execution check).
+ */
+class LazyOutcome {
+  readonly key: string;
+  readonly count: number;
+  /** An accessor, defined in the constructor. */
+  declare readonly token: string;
+  readonly execution: number;
+  readonly #origin: TokenOrigin;
+
+  constructor(key: string, count: number, execution: number, origin: TokenOrigin) {
+    this.key = key;
+    this.count = count;
+    // Added as an accessor in its place, not defined as data then redefined: that
+    // turned every outcome into a slow dictionary-mode object.
+    Object.defineProperty(this, 'token', LazyOutcome.LAZY_TOKEN);
+    this.execution = execution;
+    this.#origin = origin;
+  }
+
+  /** The shared getter (see LAZY_TRACE_TABLE for why not a closure). */
+  private static readonly LAZY_TOKEN: PropertyDescriptor = {
+    enumerable: true,
+    configurable: true,
+    get(this: LazyOutcome): string {
+      const { prog, runOptions, first } = this.#origin;
+      const token = encodeToken(first, prog, runOptions);
+      if (!Object.isFrozen(this)) Object.defineProperty(this, 'token', { value: token, enumerable: true });
+      return token;
+    },
+  };
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

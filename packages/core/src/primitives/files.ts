@@ -41,6 +41,8 @@ export function checkInitialFiles(files: unknown): InitialFiles {
   return Object.freeze(out);
 }
 
+const NO_FILES: InitialFiles = Object.freeze({});
+
 /**
  * The simulated disk of one run, the `fs` module of a program body. Every method is
  * an operation: `await` it (or `yield*` it in a generator process).
@@ -55,12 +57,19 @@ export function checkInitialFiles(files: unknown): InitialFiles {
  * ```
  */
 export class FileSystem extends SimObject {
-  private readonly files: Map<string, string>;
+  /** The disk, built at the first file operation: every run has an `fs`, few use it. */
+  private disk: Map<string, string> | null = null;
 
   /** @internal Created with the world of a run. */
-  constructor(kernel: Kernel, initial: InitialFiles = {}) {
+  constructor(
+    kernel: Kernel,
+    private readonly initial: InitialFiles = NO_FILES,
+  ) {
     super(kernel, 'fs', true);
-    this.files = new Map(Object.entries(initial));
+  }
+
+  private get files(): Map<string, string> {
+    return (this.disk ??= new Map(Object.entries(this.initial)));
   }
 
   /** `open(path).read()`: the file's text. Raises FileNotFoundError. One step. */

@@ -40,7 +40,8 @@ const READ_ONLY: ReadonlySet<string> = new Set(['get', 'getOr', 'has', 'keys', '
 /** State of a read-then-write operation between its two steps. */
 interface ReadModifyWrite {
   readonly read: Action;
-  readonly compute: (value: unknown) => unknown;
+  /** The client's function, computing the value to write from the one read. */
+  readonly fn: (value: unknown) => unknown;
   readonly write: (p: SimProcess, value: unknown) => void;
   next: unknown;
 }
@@ -78,20 +79,22 @@ export abstract class BaseProxy extends SimObject {
       throw misuse('INVALID_ARGUMENT', `${this.id}.${name}(…, fn): fn must be a function, got ${show(fn)}.`, 'pass e.g. `(v) => v - 1`.');
     }
     const op = this.op<V>(name, args);
-    const api = `${this.id}.${name}()`;
     op.memo = {
       read,
-      compute: (v) => {
-        const next = fn(v as V);
-        if (isAsyncResult(next)) {
-          throw misuse('INVALID_ARGUMENT', `${api}: fn returned a promise or generator; it must compute the new value synchronously.`, 'pass a plain function such as `(v) => v - 1`; do the awaiting before or after the update.');
-        }
-        return next;
-      },
+      fn: fn as (value: unknown) => unknown,
       write: write as (p: SimProcess, v: unknown) => void,
       next: undefined,
     } satisfies ReadModifyWrite;
     return op;
+  }
+
+  /** The client computing the value an update writes: synchronously, or it is misuse. */
+  private compute(op: Op<unknown>, fn: (value: unknown) => unknown, value: unknown): unknown {
+    const next = fn(value);
+    if (isAsyncResult(next)) {
+      throw misuse('INVALID_ARGUMENT', `${this.id}.${op.name}(): fn returned a promise or generator; it must compute the new value synchronously.`, 'pass a plain function such as `(v) => v - 1`; do the awaiting before or after the update.');
+    }
+    return next;
   }
 
   /** @internal */
@@ -112,7 +115,7 @@ export abstract class BaseProxy extends SimObject {
     const rmw = m as ReadModifyWrite;
     if (op.phase === 0) {
       // The read reply arrives; the client computes the new value before its next call.
-      rmw.next = rmw.compute(rmw.read(op.proc));
+      rmw.next = this.compute(op, rmw.fn, rmw.read(op.proc));
       return NEXT_PHASE;
     }
     rmw.write(op.proc, rmw.next);
@@ -182,17 +185,17 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
   /** @internal Use `m.dict()`. */
   constructor(kernel: Kernel, init: Iterable<readonly [K, V]>) {
     super(kernel, 'DictProxy');
-    for (const [k, v] of init) this.data.set(checkKey(`m.dict()`, k), deepCopy(v));
+    for (const [k, v] of init) this.data.set(checkKey(k, 'm.dict()'), deepCopy(v));
   }
 
   /** `d[key]`: raises KeyError when the key is missing. */
   get(key: K): Op<V> {
-    checkKey(`${this.id}.get(key)`, key);
+    checkKey(key, 'get(key)', this);
     return this.call('get', [key], (p) => this.read(p, key));
   }
   /** `d.get(key, default=None)`: `fallback` (undefined, printed as None) when the key is missing. */
   getOr<D = undefined>(key: K, fallback?: D): Op<V | D> {
-    checkKey(`${this.id}.getOr(key)`, key);
+    checkKey(key, 'getOr(key)', this);
     const dflt = deepCopy(fallback) as D;
     return this.call('getOr', [key, dflt], (p) => {
       this.access(p, this.loc(key), 'read', this.data.get(key));
@@ -201,13 +204,13 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
   }
   /** `d[key] = value` (a copy of `value` is stored). */
   set(key: K, value: V): Op<void> {
-    checkKey(`${this.id}.set(key, value)`, key);
+    checkKey(key, 'set(key, value)', this);
     const v = deepCopy(value);
     return this.call('set', [key, v], (p) => this.write(p, key, v));
   }
   /** `del d[key]`: raises KeyError when the key is missing. */
   delete(key: K): Op<void> {
-    checkKey(`${this.id}.delete(key)`, key);
+    checkKey(key, 'delete(key)', this);
     return this.call('delete', [key], (p) => {
       this.read(p, key);
       this.remove(p, key);
@@ -215,7 +218,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
   }
   /** `key in d` */
   has(key: K): Op<boolean> {
-    checkKey(`${this.id}.has(key)`, key);
+    checkKey(key, 'has(key)', this);
     return this.call('has', [key], (p) => {
       this.access(p, this.loc(key), 'read', this.data.get(key));
       return this.data.has(key);
@@ -225,7 +228,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
   pop(key: K): Op<V>;
   pop<D>(key: K, fallback: D): Op<V | D>;
   pop(key: K, ...fallback: unknown[]): Op<unknown> {
-    checkKey(`${this.id}.pop(key)`, key);
+    checkKey(key, 'pop(key)', this);
     const dflt = deepCopy(fallback);
     return this.call('pop', [key, ...dflt], (p) => {
       if (!this.data.has(key) && dflt.length > 0) {
@@ -249,7 +252,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
   }
   /** `d.setdefault(key, default)`: ONE call, so an atomic insert-if-absent. Returns the value now stored. */
   setdefault(key: K, fallback: V): Op<V> {
-    checkKey(`${this.id}.setdefault(key, default)`, key);
+    checkKey(key, 'setdefault(key, default)', this);
     const dflt = deepCopy(fallback);
     return this.call('setdefault', [key, dflt], (p) => {
       if (!this.data.has(key)) {
@@ -307,7 +310,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
    * ```
    */
   update(key: K, fn: (value: V) => V): Op<V> {
-    checkKey(`${this.id}.update(key, fn)`, key);
+    checkKey(key, 'update(key, fn)', this);
     return this.readModifyWrite('update', [key, fn], (p) => this.read(p, key), fn, (p, v) => this.write(p, key, deepCopy(v)));
   }
 
@@ -345,9 +348,10 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
   }
 }
 
-function checkKey<K>(api: string, key: K): K {
+/** `api` names a method of `proxy` when one is given: the name is only built for the error (dict calls check every key). */
+function checkKey<K>(key: K, api: string, proxy?: SimObject): K {
   if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) {
-    throw misuse('INVALID_ARGUMENT', `${api}: dict keys must be strings or finite numbers, got ${show(key)}.`, 'use a string or number key (encode tuples as strings, e.g. `${a},${b}`).');
+    throw misuse('INVALID_ARGUMENT', `${proxy === undefined ? '' : `${proxy.id}.`}${api}: dict keys must be strings or finite numbers, got ${show(key)}.`, 'use a string or number key (encode tuples as strings, e.g. `${a},${b}`).');
   }
   return key;
 }
@@ -360,7 +364,7 @@ function entriesOf<K extends DictKey, V>(api: string, init: unknown): (readonly 
       if (!Array.isArray(pair) || pair.length !== 2) {
         throw misuse('INVALID_ARGUMENT', `${api}: expected [key, value] pairs, got an element ${show(pair)}.`, 'pass a plain object, a Map, or an array of [key, value] pairs.');
       }
-      return [checkKey(api, pair[0] as K), pair[1] as V] as const;
+      return [checkKey(pair[0] as K, api), pair[1] as V] as const;
     });
   }
   if (typeof init === 'object' && !(init instanceof SimObject)) return Object.entries(init) as unknown as (readonly [K, V])[];

@@ -1,7 +1,7 @@
 import { show, timeoutArg } from '../args.js';
 import { PyAssertionError, misuse } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
+import { NO_ARGS, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 import { SimProcess } from '../process-state.js';
 
 /** Options of `mp.Process(...)`, as Python's `Process(target=, args=, name=, daemon=)`. */
@@ -112,23 +112,23 @@ export class Process extends SimObject {
    */
   start(): Op<void> {
     const cost = spawnCostOf(this.kernel);
-    return this.op('start', [], cost > 0 ? this.kernel.now + cost : Infinity);
+    return this.op('start', NO_ARGS, cost > 0 ? this.kernel.now + cost : Infinity);
   }
 
   /** Wait until the process exits, or until `timeout` virtual seconds pass. */
   join(timeout?: number | null): Op<void> {
     const t = timeoutArg(`${this.name}.join(timeout)`, timeout);
-    return this.op('join', t === undefined ? [] : [t], t === undefined ? Infinity : this.kernel.now + t);
+    return this.op('join', t === undefined ? NO_ARGS : [t], t === undefined ? Infinity : this.kernel.now + t);
   }
 
   /** Whether the process has started and not exited. */
   isAlive(): Op<boolean> {
-    return this.op('isAlive', []);
+    return this.op('isAlive', NO_ARGS);
   }
 
   /** Stop the process at once (SIGTERM, exit code -15). Locks it holds stay held, as in Python. */
   terminate(): Op<void> {
-    return this.op('terminate', []);
+    return this.op('terminate', NO_ARGS);
   }
 
   /**
@@ -249,13 +249,15 @@ export function spawnCostOf(k: Kernel): number {
 /** @internal Simulated objects among `values`, looking inside arrays and plain objects (three levels deep). */
 export function simObjectsIn(values: readonly unknown[]): SimObject[] {
   const found: SimObject[] = [];
-  const visit = (v: unknown, depth: number): void => {
-    if (v instanceof SimObject) found.push(v);
-    else if (depth > 0 && Array.isArray(v)) for (const x of v) visit(x, depth - 1);
-    else if (depth > 0 && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
-      for (const x of Object.values(v)) visit(x, depth - 1);
-    }
-  };
-  for (const v of values) visit(v, 3);
+  for (const v of values) collectSimObjects(v, 3, found);
   return found;
+}
+
+/** A function of its own, not a closure: every process start looks through its args. */
+function collectSimObjects(v: unknown, depth: number, found: SimObject[]): void {
+  if (v instanceof SimObject) found.push(v);
+  else if (depth > 0 && Array.isArray(v)) for (const x of v) collectSimObjects(x, depth - 1, found);
+  else if (depth > 0 && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) collectSimObjects(x, depth - 1, found);
+  }
 }
