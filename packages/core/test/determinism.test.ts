@@ -368,7 +368,9 @@ interface Pending {
   readonly args: readonly unknown[];
   /** Virtual time when issued: deadlines are measured from here. */
   readonly time: number;
-  /** For Event.wait: how many times the event had been set when the wait was issued. */
+  /** Event.wait: 1 once its first step found the flag clear and it began waiting. */
+  readonly phase: 0 | 1;
+  /** Event.wait: how many times the event had been set when it began waiting. */
   readonly sets: number;
 }
 
@@ -390,7 +392,7 @@ function checkScheduling(desc: Desc, r: RunResult, choices: readonly Choice[], t
     throw new Error(`step ${step}: ${msg}`);
   };
 
-  const pending = new Map<number, Pending | null>([[PID_BASE, { obj: 'MainProcess', op: 'begin', args: [], time: 0, sets: 0 }]]);
+  const pending = new Map<number, Pending | null>([[PID_BASE, { obj: 'MainProcess', op: 'begin', args: [], time: 0, phase: 0, sets: 0 }]]);
   const blocked = new Map<number, boolean>([[PID_BASE, false]]);
   const pidOf = new Map<string, number>();
   const exited = new Set<number>();
@@ -418,7 +420,8 @@ function checkScheduling(desc: Desc, r: RunResult, choices: readonly Choice[], t
       }
       case 'wait': {
         const [timeout] = p.args as [number?];
-        return flags.get(p.obj) === true || (sets.get(p.obj) ?? 0) !== p.sets || (timeout !== undefined && now >= p.time + timeout);
+        // The first step always runs (it finds the flag clear or not); then a set made since wakes it.
+        return p.phase === 0 || flags.get(p.obj) === true || (sets.get(p.obj) ?? 0) !== p.sets || (timeout !== undefined && now >= p.time + timeout);
       }
       case 'sleep':
         return !timed || now >= p.time + (p.args[0] as number);
@@ -471,10 +474,10 @@ function checkScheduling(desc: Desc, r: RunResult, choices: readonly Choice[], t
     switch (e.type) {
       case 'issue':
         if (pending.get(e.pid) !== null) fail(e.step, `pid ${e.pid} issued ${e.obj}.${e.op} while not running`);
-        pending.set(e.pid, { obj: e.obj, op: e.op, args: e.args, time: e.time, sets: sets.get(e.obj) ?? 0 });
+        pending.set(e.pid, { obj: e.obj, op: e.op, args: e.args, time: e.time, phase: 0, sets: 0 });
         break;
       case 'spawn':
-        pending.set(e.child, { obj: e.name, op: 'begin', args: [], time: e.time, sets: 0 });
+        pending.set(e.child, { obj: e.name, op: 'begin', args: [], time: e.time, phase: 0, sets: 0 });
         blocked.set(e.child, false);
         pidOf.set(e.name, e.child);
         break;
@@ -493,9 +496,20 @@ function checkScheduling(desc: Desc, r: RunResult, choices: readonly Choice[], t
       case 'done': {
         const p = pending.get(e.pid);
         if (p === undefined || p === null || p.obj !== e.obj || p.op !== e.op) {
-          fail(e.step, `pid ${e.pid} performed ${e.obj}.${e.op}, but its pending operation was ${p ? `${p.obj}.${p.op}` : 'none'}`);
+          return fail(e.step, `pid ${e.pid} performed ${e.obj}.${e.op}, but its pending operation was ${p ? `${p.obj}.${p.op}` : 'none'}`);
         }
-        if (e.outcome !== 'ok' || e.phase !== 0) fail(e.step, `unexpected ${e.outcome} phase ${e.phase} of ${e.obj}.${e.op}`);
+        if (e.outcome !== 'ok' || e.phase !== p.phase) fail(e.step, `unexpected ${e.outcome} phase ${e.phase} of ${e.obj}.${e.op}`);
+        if (e.op === 'wait' && p.phase === 0) {
+          const [timeout] = p.args as [number?];
+          const flag = flags.get(e.obj) ?? false;
+          const expired = timeout !== undefined && now >= p.time + timeout;
+          if (!flag && !expired) {
+            // Found the flag clear: it waits for a set from now on (a second step returns).
+            if (e.value !== undefined) fail(e.step, `${e.obj}.wait() returned ${JSON.stringify(e.value)} at once, but the flag was clear`);
+            pending.set(e.pid, { ...p, phase: 1, sets: sets.get(e.obj) ?? 0 });
+            break;
+          }
+        }
         if (e.op === 'acquire') {
           if (e.value === true) {
             if (!free(e.obj)) fail(e.step, `pid ${e.pid} acquired ${e.obj}, which was taken`);

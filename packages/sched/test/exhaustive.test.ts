@@ -206,6 +206,34 @@ describe('reduction and blocking', () => {
     const r = await explore(prog, { strategy: exhaustive(), run: untimed });
     expect(new Set(r.outcomes.map((o) => o.key))).toEqual(new Set(['ok 0', 'ok 1']));
   });
+
+  it.each(['optimal', 'source'] as const)('%s DPOR finds the waiter that begins waiting after a set and clear: it waits forever', async (reduction) => {
+    // A wait takes in the state of the event when it begins waiting — in a step of
+    // its own, which the set and the clear conflict with. Taken in when the wait was
+    // issued instead (at the end of the waiter's previous, unrelated step), the
+    // reductions never ran the flicker before it, and missed the deadlock.
+    const prog = program(
+      function* ({ mp }: World) {
+        const e = mp.Event();
+        const gate = mp.Semaphore(1);
+        function* waiter(): Generator<Op<unknown>, void, unknown> {
+          yield* e.wait();
+        }
+        function* flicker(): Generator<Op<unknown>, void, unknown> {
+          yield* gate.acquire();
+          yield* e.set();
+          yield* e.clear();
+          yield* gate.release();
+        }
+        for (const target of [waiter, flicker]) yield* mp.Process({ target }).start();
+      },
+      { name: 'event-flicker' },
+    );
+    const reduced = await explore(prog, { strategy: exhaustive({ reduction }), run: untimed });
+    const full = await explore(prog, { strategy: exhaustive({ reduction: false }), run: untimed });
+    expect(new Set(full.outcomes.map((o) => o.key.split(':')[0]))).toEqual(new Set(['ok ""', 'deadlock']));
+    expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(full.outcomes.map((o) => o.key)));
+  });
 });
 
 describe('sharding exhaustive exploration', () => {

@@ -264,12 +264,19 @@ function checkOnlyEnabledChosen(r: RunResult, choices: readonly Choice[], timed:
   const exitedAt = new Map<string, number>();
   const nameOf = new Map<number, string>();
   const setSteps = new Map<string, number[]>();
+  const waitingSince = new Map<number, number>();
   for (const e of trace) {
     if (e.type === 'issue') issued.set(e.pid, e);
     else if (e.type === 'spawn') nameOf.set(e.child, e.name);
     else if (e.type === 'exit') exitedAt.set(nameOf.get(e.pid) ?? 'MainProcess', e.step);
     else if (e.type === 'done') {
       const i = issued.get(e.pid);
+      // The first step of a wait that found the flag clear: the wait goes on from here.
+      if (e.op === 'wait' && e.phase === 0 && e.value === undefined && e.outcome === 'ok') {
+        expect(i, `step ${e.step}: pid ${e.pid} began ${e.obj}.wait without issuing it`).toBeDefined();
+        waitingSince.set(e.pid, e.step);
+        continue;
+      }
       issued.delete(e.pid);
       if (e.op === 'begin') continue;
       expect(i, `step ${e.step}: pid ${e.pid} performed ${e.obj}.${e.op} without issuing it`).toBeDefined();
@@ -278,9 +285,12 @@ function checkOnlyEnabledChosen(r: RunResult, choices: readonly Choice[], timed:
       const where = `step ${e.step}: pid ${e.pid} ${e.obj}.${e.op}`;
       if (e.op === 'acquire' && e.value !== true) expect(timedOut, `${where} gave up before its deadline`).toBe(true);
       if (e.op === 'wait' && e.value !== true) {
-        const setSince = (setSteps.get(e.obj) ?? []).some((s) => s > i!.step);
+        // Woken by a set made after it began waiting (and cleared since), or timed out.
+        const since = waitingSince.get(e.pid) ?? i!.step;
+        const setSince = (setSteps.get(e.obj) ?? []).some((s) => s > since);
         expect(timedOut || setSince, `${where} returned false before its deadline and without a set`).toBe(true);
       }
+      waitingSince.delete(e.pid);
       if (e.op === 'sleep' && timed) expect(e.time, `${where} woke early`).toBeGreaterThanOrEqual(i!.time + (i!.args[0] as number));
       if (e.op === 'join') expect(exitedAt.get(e.obj), `${where} returned before the child exited`).toBeLessThan(e.step);
       if (e.op === 'set') setSteps.set(e.obj, [...(setSteps.get(e.obj) ?? []), e.step]);

@@ -1,6 +1,6 @@
 import { timeoutArg } from '../args.js';
 import type { Kernel } from '../kernel.js';
-import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
+import { NEXT_PHASE, SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
 
 /**
  * A flag processes can wait for, as `multiprocessing.Event`. `wait` returns the flag
@@ -15,7 +15,7 @@ import { SimObject, type Footprint, type Op, type WaitInfo } from '../op.js';
  */
 export class Event extends SimObject {
   /** @internal */ protected flag = false;
-  /** @internal How many times `set` has run: a waiter issued before a `set` is woken by it. */
+  /** @internal How many times `set` has run: a `set` after a waiter's first step wakes it. */
   protected sets = 0;
 
   /** @internal Use `mp.Event()`. */
@@ -35,12 +35,15 @@ export class Event extends SimObject {
   isSet(): Op<boolean> {
     return this.op('isSet', []);
   }
-  /** Wait until the flag is set or `timeout` virtual seconds pass; resolves to the flag. */
+  /**
+   * Wait until the flag is set or `timeout` virtual seconds pass; resolves to the flag.
+   * One step when the flag is set; otherwise two, as multiprocessing's wait on its
+   * condition: the first finds the flag clear and starts waiting, the second returns
+   * once a `set` made after the first woke it (or the timeout passed).
+   */
   wait(timeout?: number | null): Op<boolean> {
     const t = timeoutArg(`${this.id}.wait(timeout)`, timeout);
-    const op = this.op<boolean>('wait', t === undefined ? [] : [t], t === undefined ? Infinity : this.kernel.now + t);
-    op.memo = this.sets;
-    return op;
+    return this.op<boolean>('wait', t === undefined ? [] : [t], t === undefined ? Infinity : this.kernel.now + t);
   }
 
   /** @internal `isSet` and `wait` only read the flag. */
@@ -48,9 +51,9 @@ export class Event extends SimObject {
     return [{ loc: this.id, write: op.name === 'set' || op.name === 'clear' }];
   }
 
-  /** @internal */
+  /** @internal A waiting wait (its second step) runs once a set after its first step woke it, or it timed out. */
   ready(op: Op<unknown>): boolean {
-    return op.name !== 'wait' || this.flag || this.sets !== op.memo || this.kernel.now >= op.deadline;
+    return op.name !== 'wait' || op.phase === 0 || this.flag || this.sets !== op.memo || this.kernel.now >= op.deadline;
   }
 
   /** @internal */
@@ -66,7 +69,14 @@ export class Event extends SimObject {
       case 'isSet':
         return this.flag;
       case 'wait':
-        return this.waitResult(op);
+        if (op.phase > 0) return this.waitResult(op);
+        if (this.flag) return true;
+        if (this.kernel.now >= op.deadline) return false;
+        // Not set: wait for a set from now on. The count is taken in this step, not
+        // when the wait was issued: a set and clear between the two (another process
+        // ran in between) happened before the wait began, and do not wake it.
+        op.memo = this.sets;
+        return NEXT_PHASE;
       default:
         throw new Error(`${this.id}: unknown operation ${op.name}`);
     }
