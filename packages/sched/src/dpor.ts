@@ -535,7 +535,7 @@ export class DporSearch {
     const lastIndex = new Map<number, number>();
     const history = new Map<number, LocHistory>();
     const events = this.events;
-    const handovers = this.mode === 'optimal' && this.releaseOf.size > 0 ? new LockHandovers(events, this.releaseOf) : null;
+    const handovers = this.releaseOf.size > 0 ? new LockHandovers(events, this.releaseOf) : null;
     for (let j = 0; j < events.length; j++) {
       const ej = events[j]!;
       const c = [...(last.get(ej.pid) ?? new Array<number>(n).fill(0))];
@@ -570,8 +570,9 @@ export class DporSearch {
         const runnable = node.enabled.includes(ej.pid);
         // j's operation pending before i but not runnable there cannot go first (a
         // join of the child that i ended, the first step of the process i started):
-        // optimal DPOR leaves that race alone; source DPOR adds its backtrack anyway.
-        const handled = this.mode === 'optimal' ? (!pendingAt || runnable) && this.reverse(i, j) : this.race(i, j);
+        // both reductions leave that race alone. Source DPOR used to add a backtrack
+        // for it anyway, which only led to executions where everyone was asleep.
+        const handled = (!pendingAt || runnable) && (this.mode === 'optimal' ? this.reverse(i, j) : this.race(i, j));
         const reversed = handled && pendingAt && runnable;
         for (let k = 0; k < n; k++) {
           c[k] = Math.max(c[k] ?? 0, ei.vc[k] ?? 0);

@@ -1,5 +1,5 @@
 /**
- * Lock hand-overs for optimal DPOR's race analysis (see LockHandovers). A release
+ * Lock hand-overs for the race analysis of both reductions (see LockHandovers). A release
  * writes a location of its own, apart from the lock's (`Footprint.releases` in core
  * names the lock it hands over): a blocking acquire cannot pass the release it waits
  * for, so the two are not a race to reverse.
@@ -28,7 +28,7 @@ export function inSection(sections: readonly Section[], pid: number, i: number):
 }
 
 /**
- * Optimal DPOR: how locks passed from one holder to the next in the execution being
+ * How locks passed from one holder to the next in the execution being
  * analysed. A step that needs a lock (acquires it, or reads or writes through it)
  * happens after the lock's last release by another process, though it does not
  * conflict with it: that edge goes into the step's clock, so what its process does
