@@ -135,7 +135,7 @@ export function accessOf(p: Proc, e: AccessLike, op: Op<unknown> | null = p.op):
 /** `DictProxy#1.update("count", fn)`, like the kernel's own operation labels. */
 export function opLabel(op: Op<unknown> | null): string {
   if (op === null) return '(process start)';
-  return `${op.obj.id}.${op.name}(${op.args.map(formatArg).join(', ')})`;
+  return `${op.objectId}.${op.name}(${op.args.map(formatArg).join(', ')})`;
 }
 
 function formatArg(a: unknown): string {
@@ -208,7 +208,7 @@ export function codeOf(a: Access): string {
 
 function codeText(a: Access): string {
   const s = siteOf(a.site);
-  const op = a.op === null ? 'start' : `${a.op.obj.id}.${a.op.name}`;
+  const op = a.op === null ? 'start' : `${a.op.objectId}.${a.op.name}`;
   return s === undefined ? `${op}:${a.kind}` : `${s}:${a.kind}`;
 }
 

@@ -198,7 +198,7 @@ class AtomicityRun {
 
 /** A non-access operation as a finding event: its object and the value it returned. */
 function moment(p: Proc, e: TraceEvent): Access {
-  const obj = 'obj' in e ? e.obj : (p.op?.obj.id ?? '');
+  const obj = 'obj' in e ? e.obj : (p.op?.objectId ?? '');
   return accessOf(p, { pid: p.pid, step: e.step, time: e.time, kind: 'write', obj, loc: obj, value: 'value' in e ? e.value : undefined });
 }
 

@@ -393,7 +393,7 @@ function lostFinding(status: FindingStatus, read: Access, write: Access, other: 
   const P = `${read.name} (pid ${read.pid})`;
   const Q = `${other.name} (pid ${other.pid})`;
   const loc = read.loc;
-  const twoSteps = read.op !== null && write.op !== null && read.op === write.op ? `one operation of two steps (${read.op.obj.id}.${read.op.name})` : 'two steps';
+  const twoSteps = read.op !== null && write.op !== null && read.op === write.op ? `one operation of two steps (${read.op.objectId}.${read.op.name})` : 'two steps';
   const guard =
     read.held.length === 0
       ? `${read.name} held no lock across them`
@@ -435,7 +435,7 @@ function lostFinding(status: FindingStatus, read: Access, write: Access, other: 
 }
 
 function checkThenActFinding(status: FindingStatus, ck: Access, act: Access, other: Access, outcome: string, key: string): Finding {
-  const check = ck.op === null ? 'a check' : `${ck.op.obj.id}.${ck.op.name}()`;
+  const check = ck.op === null ? 'a check' : `${ck.op.objectId}.${ck.op.name}()`;
   const verb = act.op?.name ?? 'get';
   const P = `${ck.name} (pid ${ck.pid})`;
   const Q = `${other.name} (pid ${other.pid})`;

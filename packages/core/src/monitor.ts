@@ -58,7 +58,7 @@ export interface MonitorContext {
    * @example
    * ```ts
    * onEvent(e, ctx) {
-   *   if (e.type === 'access') lastBy.set(e.pid, ctx.operation(e.pid)); // later: `${op.obj.id}.${op.name}`
+   *   if (e.type === 'access') lastBy.set(e.pid, ctx.operation(e.pid)); // later: `${op.objectId}.${op.name}(…)`
    * }
    * ```
    */

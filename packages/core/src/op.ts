@@ -97,7 +97,7 @@ export abstract class SimObject {
 }
 
 /** @internal The arguments of an operation that takes none: shared, so issuing one allocates no array. */
-export const NO_ARGS: readonly unknown[] = [];
+export const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /**
  * One operation on a simulated object: a scheduling point. It is issued when
@@ -115,7 +115,8 @@ export class Op<T> implements PromiseLike<T>, Iterator<Op<unknown>, T, unknown> 
   /** @internal */ readonly obj: SimObject;
   /** Operation name, e.g. `acquire`. */
   readonly name: string;
-  /** @internal */ readonly args: readonly unknown[];
+  /** The arguments it was called with, as the issue event and reports show them. */
+  readonly args: readonly unknown[];
   /** @internal Virtual time after which a timed wait gives up (Infinity if none). */
   deadline: number;
   /** @internal The issuing process. */

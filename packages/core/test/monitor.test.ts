@@ -231,7 +231,7 @@ describe('MonitorContext.issued(), operation() and ProcessView.issuedStep', () =
               if (traced && got !== (last.get(pid) ?? null)) mismatches.push(`step ${e.step}, pid ${pid}: not the traced event`);
               // operation() is the Op that event describes, null exactly when it is.
               const op = ctx.operation(pid);
-              const same = op === null ? got === null : got !== null && op.obj.id === got.obj && op.name === got.op && op.args === got.args;
+              const same = op === null ? got === null : got !== null && op.objectId === got.obj && op.name === got.op && op.args === got.args;
               if (!same) mismatches.push(`step ${e.step}, pid ${pid}: operation() is not the issued operation`);
               const opBefore = ops.get(pid);
               if (op !== null && opBefore != null && (opBefore === op) !== (asked.get(pid) === got)) mismatches.push(`step ${e.step}, pid ${pid}: operation() changed identity apart from issued()`);
@@ -283,7 +283,7 @@ describe('MonitorContext.issued(), operation() and ProcessView.issuedStep', () =
     expect(seen.slice(0, 4)).toEqual([null, null, null, null]);
     expect(seen[4]).toMatchObject({ type: 'issue', pid: 1000, obj: 'Lock#1', op: 'acquire', args: [] });
     expect(seen[5]).toBeInstanceOf(Op);
-    expect({ obj: (seen[5] as Op<unknown>).obj.id, name: (seen[5] as Op<unknown>).name }).toEqual({ obj: 'Lock#1', name: 'acquire' });
+    expect({ obj: (seen[5] as Op<unknown>).objectId, name: (seen[5] as Op<unknown>).name }).toEqual({ obj: 'Lock#1', name: 'acquire' });
   });
 });
 
