@@ -522,8 +522,10 @@ export class HappensBefore {
   private done(e: DoneEvent): void {
     if (this.spawnStep === e.step && this.spawns.length > 0) {
       const o = this.obj(e.obj);
-      (o.spawned ??= []).push(...this.spawns);
-      this.spawns = [];
+      // The step's list becomes the object's, when it has none yet: one array per start().
+      if (o.spawned === null) o.spawned = this.spawns;
+      else o.spawned.push(...this.spawns);
+      this.spawnStep = -1; // the next spawn starts a new list
     }
     // Most steps are data operations, queries, sleeps and prints: tell them by their
     // name before looking the object up. (`set` is also Value.set: only Events count.)
