@@ -241,13 +241,16 @@ class DrainChecker extends CheckerBase {
         if (e.op !== 'join' || e.outcome !== 'ok') break;
         const child = view.pidOfHandle(e.obj);
         if (child === undefined || view.proc(child).exited === null) break;
-        const byQueue = new Map<string, { first: Sent; items: Set<number> }>();
+        // Made for the first of the child's items still in flight: most joins find none.
+        let byQueue: Map<string, { first: Sent; items: Set<number> }> | null = null;
         for (const [msg, s] of this.inFlight) {
           if (s.pid !== child) continue;
+          byQueue ??= new Map();
           const q = byQueue.get(s.obj) ?? { first: s, items: new Set<number>() };
           q.items.add(msg);
           byQueue.set(s.obj, q);
         }
+        if (byQueue === null) break;
         for (const [obj, q] of byQueue) {
           this.candidates.push({
             joiner: e.pid,
