@@ -387,49 +387,76 @@ export function accessEvents(sources: boolean): readonly TraceEvent['type'][] {
 const ACCESS_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'thread-start', 'done', 'access', 'send', 'recv', 'exit', 'reap'];
 const WITH_SOURCES: readonly TraceEvent['type'][] = [...ACCESS_EVENTS, 'issue'];
 
+/** What an access checker does besides keeping findings: per run, per event, at the end. */
+interface AccessHooks {
+  readonly start: (ctx: MonitorContext) => void;
+  readonly event: (e: TraceEvent) => void;
+  readonly end?: () => void;
+  readonly events: readonly TraceEvent['type'][];
+}
+
+/**
+ * A class, not an object literal with getters: V8 keeps a literal's closure
+ * getters in its hidden class (an old-space object), from where they kept every
+ * run's engine and records alive through minor collections until a full one — a
+ * fresh monitor per run (the usual use) made each scavenge copy and promote the
+ * state of every run since the last full collection.
+ */
+class AccessCheckerMonitor implements AccessChecker {
+  // Neither checker looks at block/wake/sleep events: without them the kernel does
+  // not even build them (the costliest events: a released lock wakes every waiter).
+  readonly blocking = false;
+  readonly events: readonly TraceEvent['type'][];
+  readonly onEvent: (e: TraceEvent) => void;
+
+  constructor(
+    readonly name: string,
+    private readonly store: FindingStore,
+    private readonly failOn: FailOn,
+    private readonly hooks: AccessHooks,
+  ) {
+    this.events = hooks.events;
+    this.onEvent = hooks.event;
+  }
+
+  onStart(ctx: MonitorContext): void {
+    this.hooks.start(ctx);
+    this.store.begin();
+  }
+
+  onEnd(ctx: MonitorContext): void {
+    this.hooks.end?.();
+    this.store.judge(ctx, this.failOn, this.name);
+  }
+
+  onExecution(info: ExecutionInfo): void {
+    this.store.execution(info);
+  }
+
+  get findings(): readonly Finding[] {
+    return this.store.ofRun();
+  }
+
+  get distinct(): readonly DistinctFinding[] {
+    return this.store.distinct();
+  }
+
+  report(): string {
+    return this.store
+      .distinct()
+      .map((d) => formatFinding(d.finding))
+      .join('\n\n');
+  }
+
+  clear(): void {
+    this.store.clear();
+  }
+}
+
 /**
  * An access checker over `store`: `start` resets the per-run state, `event`
  * sees every event; the store decides at the end of the run whether it fails.
  */
-export function accessChecker(
-  name: string,
-  store: FindingStore,
-  failOn: FailOn,
-  hooks: { readonly start: (ctx: MonitorContext) => void; readonly event: (e: TraceEvent) => void; readonly end?: () => void; readonly events: readonly TraceEvent['type'][] },
-): AccessChecker {
-  const checker: AccessChecker = {
-    name,
-    // Neither checker looks at block/wake/sleep events: without them the kernel does
-    // not even build them (the costliest events: a released lock wakes every waiter).
-    blocking: false,
-    events: hooks.events,
-    onStart(ctx: MonitorContext): void {
-      hooks.start(ctx);
-      store.begin();
-    },
-    onEvent: hooks.event,
-    onEnd(ctx: MonitorContext): void {
-      hooks.end?.();
-      store.judge(ctx, failOn, name);
-    },
-    onExecution(info: ExecutionInfo): void {
-      store.execution(info);
-    },
-    get findings(): readonly Finding[] {
-      return store.ofRun();
-    },
-    get distinct(): readonly DistinctFinding[] {
-      return store.distinct();
-    },
-    report(): string {
-      return store
-        .distinct()
-        .map((d) => formatFinding(d.finding))
-        .join('\n\n');
-    },
-    clear(): void {
-      store.clear();
-    },
-  };
-  return checker;
+export function accessChecker(name: string, store: FindingStore, failOn: FailOn, hooks: AccessHooks): AccessChecker {
+  return new AccessCheckerMonitor(name, store, failOn, hooks);
 }

@@ -44,6 +44,7 @@ import type { AccessEvent, DoneEvent, IssueEvent, MonitorContext, Op, ReapEvent,
 export type VC = number[];
 
 const EMPTY: readonly string[] = [];
+const EMPTY_VC: VC = [];
 
 /** The kernel's pid of the main process; background threads have pids from 100000. */
 const MAIN_PID = 1000;
@@ -207,20 +208,47 @@ class Obj extends Clocks {
   }
 }
 
-/** `into := into ⊔ from` */
-export function join(into: VC, from: VC): void {
-  while (into.length < from.length) into.push(0);
+/**
+ * `into ⊔ from`: `into` itself, joined in place, or — when `from` is longer — a
+ * copy of exactly `from`'s length. Growing `into` by pushes made it reallocate
+ * over and over, a hundred processes' clocks a hundred entries each, and leave
+ * room it never used.
+ */
+function joined(into: VC, from: VC): VC {
+  if (into.length < from.length) {
+    const out = from.slice();
+    for (let i = 0; i < into.length; i++) {
+      const v = into[i]!;
+      if (v > out[i]!) out[i] = v;
+    }
+    return out;
+  }
   for (let i = 0; i < from.length; i++) {
     const v = from[i]!;
     if (v > into[i]!) into[i] = v;
   }
+  return into;
 }
 
 /** `into ⊔ from`, allocating `into` when there is none yet. */
 function merged(into: VC | null, from: VC): VC {
-  if (into === null) return from.slice();
-  join(into, from);
-  return into;
+  return into === null ? from.slice() : joined(into, from);
+}
+
+/**
+ * `A ⊔ from` for a process's atomic clock `A`, or `A` itself when its clock `C`
+ * and `A` already know all of `from`. The race relation is `C ⊔ A` wherever `A`
+ * is read or passed on, and both only grow, so what `C` knows need not be copied
+ * into `A`: an atomic read of a location (or a synchronized access to a lock)
+ * that the process's own synchronisation already orders — the locked Manager
+ * counter — allocates nothing.
+ */
+function learned(C: VC, A: VC | null, from: VC): VC | null {
+  for (let i = 0; i < from.length; i++) {
+    const v = from[i]!;
+    if (v > (C[i] ?? 0) && (A === null || v > (A[i] ?? 0))) return merged(A, from);
+  }
+  return A;
 }
 
 function without(held: readonly string[], lock: string): readonly string[] {
@@ -306,8 +334,10 @@ export class HappensBefore {
 
   private admit(pid: number, name: string, parent: Proc | null): Proc {
     const idx = this.order.length;
-    const clock: VC = parent === null ? [] : parent.clock.slice();
-    while (clock.length <= idx) clock.push(0);
+    // The parent's entries, zeros, its own: allocated once, at its length.
+    const from = parent === null ? EMPTY_VC : parent.clock;
+    const clock: VC = new Array<number>(Math.max(from.length, idx + 1));
+    for (let i = 0; i < clock.length; i++) clock[i] = i < from.length ? from[i]! : 0;
     clock[idx] = 1;
     const p = new Proc(pid, idx, name, clock, this.operation);
     if (parent?.atomic != null) p.atomic = parent.atomic.slice();
@@ -350,17 +380,17 @@ export class HappensBefore {
     if (s === null) return;
     if (s.clock !== null) {
       this.onJoin?.(p, s.clock);
-      join(p.clock, s.clock);
+      p.clock = joined(p.clock, s.clock);
     }
-    if (s.atomic !== null) p.atomic = merged(p.atomic, s.atomic);
+    if (s.atomic !== null) p.atomic = learned(p.clock, p.atomic, s.atomic);
   }
 
   /** `C_p := C_p ⊔ K` for a frozen knowledge (a message, an exited process). */
   private learn(p: Proc, k: Snap | null): void {
     if (k === null) return;
     this.onJoin?.(p, k.c);
-    join(p.clock, k.c);
-    if (k.a !== null) p.atomic = merged(p.atomic, k.a);
+    p.clock = joined(p.clock, k.c);
+    if (k.a !== null) p.atomic = learned(p.clock, p.atomic, k.a);
   }
 
   private snap(p: Proc): Snap {
@@ -463,11 +493,11 @@ export class HappensBefore {
     if (!e.atomic) return;
     if (e.lock !== undefined) {
       const l = this.obj(e.lock);
-      if (l.clock !== null) p.atomic = merged(p.atomic, l.clock);
-      if (l.atomic !== null) p.atomic = merged(p.atomic, l.atomic);
+      if (l.clock !== null) p.atomic = learned(p.clock, p.atomic, l.clock);
+      if (l.atomic !== null) p.atomic = learned(p.clock, p.atomic, l.atomic);
     } else if (e.kind === 'read') {
       const s = this.atomics.get(e.loc);
-      if (s !== undefined) p.atomic = merged(p.atomic, s);
+      if (s !== undefined) p.atomic = learned(p.clock, p.atomic, s);
     }
   }
 
@@ -478,26 +508,32 @@ export class HappensBefore {
    */
   afterAccess(e: AccessEvent, p: Proc): void {
     if (!e.atomic) return;
-    let into: VC;
     if (e.lock !== undefined) {
       const l = this.obj(e.lock);
-      into = l.atomic = merged(l.atomic, p.clock);
+      l.atomic = this.published(l.atomic, p);
     } else if (e.kind === 'write') {
       const s = this.atomics.get(e.loc);
-      into = s === undefined ? p.clock.slice() : (join(s, p.clock), s);
-      if (s === undefined) this.atomics.set(e.loc, into);
+      const into = this.published(s ?? null, p);
+      if (into !== s) this.atomics.set(e.loc, into);
     } else {
       return;
     }
-    if (p.atomic !== null) join(into, p.atomic);
     p.clock[p.idx]!++;
+  }
+
+  /** `into ⊔ C_p ⊔ A_p`: what an atomic release of `p` leaves in a lock or a location. */
+  private published(into: VC | null, p: Proc): VC {
+    const c = merged(into, p.clock);
+    return p.atomic === null ? c : joined(c, p.atomic);
   }
 
   private done(e: DoneEvent): void {
     if (this.spawnStep === e.step && this.spawns.length > 0) {
       const o = this.obj(e.obj);
-      (o.spawned ??= []).push(...this.spawns);
-      this.spawns = [];
+      // The step's list becomes the object's, when it has none yet: one array per start().
+      if (o.spawned === null) o.spawned = this.spawns;
+      else o.spawned.push(...this.spawns);
+      this.spawnStep = -1; // the next spawn starts a new list
     }
     // Most steps are data operations, queries, sleeps and prints: tell them by their
     // name before looking the object up. (`set` is also Value.set: only Events count.)

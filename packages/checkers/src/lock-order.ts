@@ -202,7 +202,11 @@ class LockOrderChecker extends CheckerBase {
       case 'spawn': {
         const parent = this.holder(ev.pid);
         const before = parent.vc;
-        this.holder(ev.child).vc = new VC(ev.child, 1, [before]);
+        // Made with its clock: a holder made by a lookup would first get one of its own.
+        const vc = new VC(ev.child, 1, [before]);
+        const child = this.holders.get(ev.child);
+        if (child === undefined) this.holders.set(ev.child, new Holder(vc));
+        else child.vc = vc;
         parent.vc = new VC(ev.pid, before.own + 1, [before]);
         break;
       }

@@ -12,7 +12,7 @@
 import type { MonitorContext, TraceEvent } from '@interleave/core';
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import type { FindingEvent } from './report.js';
-import { THREAD_PID_BASE, VIEW_EVENTS, VIEW_OPS, isEnabled, opName } from './run-view.js';
+import { THREAD_PID_BASE, VIEW_EVENTS, VIEW_OPS, isEnabled, opName, type ProcInfo } from './run-view.js';
 
 /** Options of {@link processLeaks} and {@link joinBeforeDrain}. */
 export interface LeakOptions {
@@ -39,6 +39,9 @@ export interface LeakOptions {
 export function processLeaks(options: LeakOptions = {}): Checker {
   return new LeakChecker(new FindingLog(options.failOn ?? 'never'));
 }
+
+/** No children to report. */
+const NONE: readonly ProcInfo[] = [];
 
 /** Where a daemon was when its parent's exit killed it. */
 interface Killed {
@@ -113,12 +116,21 @@ class LeakChecker extends CheckerBase {
     if (ended.has(pid) || pid >= THREAD_PID_BASE) return;
     ended.add(pid);
     const p = view.proc(pid);
-    const unjoined = p.children.map((c) => view.proc(c)).filter((c) => !c.daemon && !c.joined);
-    // Its code's end terminated its daemonic children in that same step.
-    const killed = p.children
-      .map((c) => view.proc(c))
-      .filter((c) => c.daemon && c.exited?.reason === 'terminated' && c.exited.step === step && !byCall.has(c.pid) && killedIn.has(c.pid));
-    if (unjoined.length === 0 && killed.length === 0) return;
+    // Lists only when there is something to report: every process exits through here.
+    let unjoinedOrNull: ProcInfo[] | null = null;
+    let killedOrNull: ProcInfo[] | null = null;
+    for (const child of p.children) {
+      const c = view.proc(child);
+      if (!c.daemon) {
+        if (!c.joined) (unjoinedOrNull ??= []).push(c);
+      } else if (c.exited?.reason === 'terminated' && c.exited.step === step && !byCall.has(c.pid) && killedIn.has(c.pid)) {
+        // Its code's end terminated its daemonic children in that same step.
+        (killedOrNull ??= []).push(c);
+      }
+    }
+    if (unjoinedOrNull === null && killedOrNull === null) return;
+    const unjoined = unjoinedOrNull ?? NONE;
+    const killed = killedOrNull ?? NONE;
     const events: FindingEvent[] = [view.at(pid, 'end of its code', unjoined.length > 0 ? `never joined ${unjoined.map((c) => c.name).join(', ')}` : undefined, step, time)];
     const killedText = killed.map((c) => {
       const k = killedIn.get(c.pid)!;
@@ -229,13 +241,16 @@ class DrainChecker extends CheckerBase {
         if (e.op !== 'join' || e.outcome !== 'ok') break;
         const child = view.pidOfHandle(e.obj);
         if (child === undefined || view.proc(child).exited === null) break;
-        const byQueue = new Map<string, { first: Sent; items: Set<number> }>();
+        // Made for the first of the child's items still in flight: most joins find none.
+        let byQueue: Map<string, { first: Sent; items: Set<number> }> | null = null;
         for (const [msg, s] of this.inFlight) {
           if (s.pid !== child) continue;
+          byQueue ??= new Map();
           const q = byQueue.get(s.obj) ?? { first: s, items: new Set<number>() };
           q.items.add(msg);
           byQueue.set(s.obj, q);
         }
+        if (byQueue === null) break;
         for (const [obj, q] of byQueue) {
           this.candidates.push({
             joiner: e.pid,

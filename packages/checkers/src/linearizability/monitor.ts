@@ -5,7 +5,8 @@
  * between the program and the monitor, and a kept trace carries the history too.
  */
 import { PID_BASE, type ExecutionInfo, type IssueEvent, type MonitorContext, type TraceEvent } from '@interleave/core';
-import { FindingLog, type Checker } from '../checker.js';
+import { FindingLog, type Checker, type DistinctFinding } from '../checker.js';
+import type { Finding } from '../report.js';
 import { checkLinearizability, linearizabilityFinding, type LinearizabilityCheckOptions, type LinearizabilityResult } from './check.js';
 import type { History, HistoryEvent } from './history.js';
 import type { Model } from './models.js';
@@ -54,56 +55,78 @@ export interface LinearizabilityMonitor extends Checker {
  * ```
  */
 export function linearizable<S>(model: Model<S>, options: LinearizableOptions = {}): LinearizabilityMonitor {
-  const name = options.name ?? 'linearizability';
-  let collector = new HistoryCollector();
-  let results: LinearizabilityResult[] = [];
-  let skipped: string | null = null;
+  return new LinearizabilityChecker(model, options);
+}
+
+/**
+ * A class, not an object literal with getters: V8 keeps a literal's closure getters
+ * in its hidden class, from where every run's histories stayed reachable through
+ * minor collections until a full one (see CheckerBase).
+ */
+class LinearizabilityChecker<S> implements LinearizabilityMonitor {
+  readonly name: string;
+  private collector = new HistoryCollector();
+  private latest: LinearizabilityResult[] = [];
+  private whyNot: string | null = null;
   // The run is failed here, with the whole report; the log only keeps the findings.
-  const log = new FindingLog('never');
-  return {
-    name,
-    get findings() {
-      return log.findings;
-    },
-    get distinct() {
-      return log.distinct;
-    },
-    get results(): readonly LinearizabilityResult[] {
-      return results;
-    },
-    get skipped(): string | null {
-      return skipped;
-    },
-    onStart(ctx: MonitorContext): void {
-      log.start(ctx);
-      collector = new HistoryCollector();
-      results = [];
-      skipped = null;
-    },
-    onEvent(e: TraceEvent): void {
-      collector.add(e);
-    },
-    onEnd(ctx: MonitorContext): void {
-      if (collector.running.size > 0) {
-        skipped = `the run ended with ${collector.running.size} process(es) still running`;
-      } else {
-        for (const [id, history] of collector.histories) {
-          if (options.history !== undefined && id !== options.history) continue;
-          const r = checkLinearizability(history, model, { ...options, object: id });
-          results.push(r);
-          if (r.verdict === 'not-linearizable') log.add(linearizabilityFinding(r));
-          if (r.verdict === 'not-linearizable' || (r.verdict === 'unknown' && options.failOnUnknown === true)) {
-            ctx.fail(r.message);
-            break;
-          }
+  private readonly log = new FindingLog('never');
+
+  constructor(
+    private readonly model: Model<S>,
+    private readonly options: LinearizableOptions,
+  ) {
+    this.name = options.name ?? 'linearizability';
+  }
+
+  get findings(): readonly Finding[] {
+    return this.log.findings;
+  }
+
+  get distinct(): readonly DistinctFinding[] {
+    return this.log.distinct;
+  }
+
+  get results(): readonly LinearizabilityResult[] {
+    return this.latest;
+  }
+
+  get skipped(): string | null {
+    return this.whyNot;
+  }
+
+  onStart(ctx: MonitorContext): void {
+    this.log.start(ctx);
+    this.collector = new HistoryCollector();
+    this.latest = [];
+    this.whyNot = null;
+  }
+
+  onEvent(e: TraceEvent): void {
+    this.collector.add(e);
+  }
+
+  onEnd(ctx: MonitorContext): void {
+    const { collector, options } = this;
+    if (collector.running.size > 0) {
+      this.whyNot = `the run ended with ${collector.running.size} process(es) still running`;
+    } else {
+      for (const [id, history] of collector.histories) {
+        if (options.history !== undefined && id !== options.history) continue;
+        const r = checkLinearizability(history, this.model, { ...options, object: id });
+        this.latest.push(r);
+        if (r.verdict === 'not-linearizable') this.log.add(linearizabilityFinding(r));
+        if (r.verdict === 'not-linearizable' || (r.verdict === 'unknown' && options.failOnUnknown === true)) {
+          ctx.fail(r.message);
+          break;
         }
       }
-      log.end();
-    },
-    onExecution(info: ExecutionInfo): void {
-      log.execution(info);
-    },
-  };
+    }
+    this.log.end();
+  }
+
+  onExecution(info: ExecutionInfo): void {
+    this.log.execution(info);
+  }
 }
 
 /**

@@ -324,9 +324,21 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends BaseProx
     return formatPython(this.data, true);
   }
 
+  /**
+   * The key named last, and its location: a read-modify-write names one key twice,
+   * a loop over one key at every step, and the monitors that read the name compare
+   * and hash one string instead of a fresh one each time.
+   */
+  private locKey: K | undefined = undefined;
+  private locName = '';
   private loc(key: K): string {
     // Only access events name it: skip quoting the key (a tenth of a proxy call) when nobody records them.
-    return this.kernel.tracksAccesses ? `${this.id}[${JSON.stringify(key)}]` : '';
+    if (!this.kernel.tracksAccesses) return '';
+    if (key !== this.locKey) {
+      this.locKey = key;
+      this.locName = `${this.id}[${JSON.stringify(key)}]`;
+    }
+    return this.locName;
   }
   private read(p: SimProcess, key: K): V {
     const v = this.data.get(key);
