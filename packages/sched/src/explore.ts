@@ -550,7 +550,16 @@ type TokenSource = Pick<RunResult, 'seed' | 'timing' | 'schedule'>;
  * encoding one per new outcome while exploring cost as much as a short execution.
  */
 function outcomeCount(key: string, count: number, execution: number, prog: Program, runOptions: ExploreRunOptions, first: TokenSource): OutcomeCount {
-  return new LazyOutcome(key, count, execution, { prog, runOptions, first });
+  // A plain object, as a parallel exploration's outcomes (cloned from a worker) are:
+  // the token an accessor in its place between count and execution (defined as data
+  // and then redefined, every outcome became a slow dictionary-mode object), what it
+  // is encoded from under a symbol that enumeration, JSON and cloning leave out (a
+  // WeakMap's insertion was about 3 % of the CPU time of a one-execution check).
+  const o = { key, count } as Mutable<OutcomeCount>;
+  Object.defineProperty(o, 'token', LAZY_TOKEN);
+  o.execution = execution;
+  Object.defineProperty(o, ORIGIN, { value: { prog, runOptions, first } satisfies TokenOrigin });
+  return o;
 }
 
 /** What an outcome's token is encoded from. */
@@ -560,42 +569,19 @@ interface TokenOrigin {
   readonly first: TokenSource;
 }
 
-/**
- * {@link outcomeCount}'s outcome: its own enumerable properties are an OutcomeCount's,
- * in the same order, `token` an accessor until read. What the token is encoded from
- * is a private field, not an entry in a WeakMap (whose insertion was about 3 % of
- * the CPU time of a one-execution check).
- */
-class LazyOutcome {
-  readonly key: string;
-  readonly count: number;
-  /** An accessor, defined in the constructor. */
-  declare readonly token: string;
-  readonly execution: number;
-  readonly #origin: TokenOrigin;
+const ORIGIN = Symbol('interleave.tokenOrigin');
 
-  constructor(key: string, count: number, execution: number, origin: TokenOrigin) {
-    this.key = key;
-    this.count = count;
-    // Added as an accessor in its place, not defined as data then redefined: that
-    // turned every outcome into a slow dictionary-mode object.
-    Object.defineProperty(this, 'token', LazyOutcome.LAZY_TOKEN);
-    this.execution = execution;
-    this.#origin = origin;
-  }
-
-  /** The shared getter (see LAZY_TRACE_TABLE for why not a closure). */
-  private static readonly LAZY_TOKEN: PropertyDescriptor = {
-    enumerable: true,
-    configurable: true,
-    get(this: LazyOutcome): string {
-      const { prog, runOptions, first } = this.#origin;
-      const token = encodeToken(first, prog, runOptions);
-      if (!Object.isFrozen(this)) Object.defineProperty(this, 'token', { value: token, enumerable: true });
-      return token;
-    },
-  };
-}
+/** The shared getter of every outcome's token (see LAZY_TRACE_TABLE for why not a closure). */
+const LAZY_TOKEN: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: OutcomeCount & { readonly [ORIGIN]: TokenOrigin }): string {
+    const { prog, runOptions, first } = this[ORIGIN];
+    const token = encodeToken(first, prog, runOptions);
+    if (!Object.isFrozen(this)) Object.defineProperty(this, 'token', { value: token, enumerable: true });
+    return token;
+  },
+};
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

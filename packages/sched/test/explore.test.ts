@@ -93,6 +93,16 @@ describe('proving with exhaustive exploration', () => {
     }
   });
 
+  it('outcomes are plain objects, as a parallel exploration clones them: key, count, token, execution', async () => {
+    const r = await explore(counter(3, false), { strategy: exhaustive(), run: untimed });
+    const o = r.outcomes[0]!;
+    expect(Object.getPrototypeOf(o)).toBe(Object.prototype);
+    expect(Object.keys(o)).toEqual(['key', 'count', 'token', 'execution']);
+    // Cloned before and after the token is first read (it is encoded then).
+    expect(r.outcomes).toStrictEqual(structuredClone(r.outcomes));
+    expect(JSON.parse(JSON.stringify(o))).toStrictEqual({ key: o.key, count: o.count, token: o.token, execution: o.execution });
+  });
+
   it('proves the locked counter: every execution ends at 0, and says so', async () => {
     const r = await check(counter(3, true), { strategy: exhaustive(), property: toZero, run: untimed });
     expect(r.passed).toBe(true);
