@@ -611,8 +611,9 @@ export function summarise(
   }
   if (complete && source.bounded === true) {
     return (
-      `${strategy}: all ${executions} distinct executions within the bound explored; ${what} in every one; ` +
-      `${outcomes} distinct outcome(s). Executions beyond the bound were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}: not a proof.`
+      `${strategy}: the bounded search finished after ${executions} execution(s); ${what} in every one; ${outcomes} distinct outcome(s). ` +
+      `Executions beyond the bound were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}, and partial-order reduction under a bound ` +
+      'may skip some within it (reduction: false runs every one): not a proof.'
     );
   }
   if (complete) {

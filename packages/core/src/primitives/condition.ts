@@ -91,8 +91,12 @@ export class Condition extends SimObject {
    */
   override footprint(op: Op<unknown>): readonly Footprint[] {
     const cond = { loc: this.id, write: true };
-    if (op.name === 'notify' || op.name === 'notifyAll') return [cond];
-    if (op.phase === 0) return [cond, releaseFootprint(this.lock.id)];
+    // Both raise unless the process holds the lock: they read who does (a
+    // multiprocessing Lock may be released by another process in between).
+    const owned = this.lock.isMine(op.proc);
+    const ownership = { loc: this.lock.id, write: false };
+    if (op.name === 'notify' || op.name === 'notifyAll') return [cond, ownership];
+    if (op.phase === 0) return owned ? [cond, releaseFootprint(this.lock.id), ownership] : [cond, ownership];
     return [cond, { loc: this.lock.id, write: true }];
   }
 

@@ -18,6 +18,12 @@ export abstract class Acquirable extends SimObject {
   abstract give(p: SimProcess): void;
   /** @internal Pids holding it, for reports. */
   abstract holders(): readonly number[];
+  /**
+   * @internal Whether `p` releasing now gives back what it holds — a Lock's or an
+   * RLock's owner, a semaphore below its bound — rather than taking a lock another
+   * process holds, or raising.
+   */
+  abstract releasesOwn(p: SimProcess): boolean;
 
   /**
    * Acquire, as Python's `acquire(block=True, timeout=None)`: resolves to true when
@@ -62,9 +68,19 @@ export abstract class Acquirable extends SimObject {
    * acquires that may fail (non-blocking or timed), through a separate location:
    * a blocking acquire cannot run before the release it waits for, and treating the
    * release as independent is what lets exploration reverse two critical sections
-   * (the classic treatment of locks in partial-order reduction).
+   * (the classic treatment of locks in partial-order reduction). A release of what
+   * the process does not hold (a multiprocessing Lock another process holds, one
+   * nobody holds, a bounded semaphore at its bound) reads and writes the object:
+   * whether it succeeds or raises depends on the acquires around it.
    */
   override footprint(op: Op<unknown>): readonly Footprint[] {
+    if (op.name === 'release' && !this.releasesOwn(op.proc)) {
+      // Like a non-blocking acquire, it waits for nothing: it also reads the releases.
+      return [
+        { loc: this.id, write: true },
+        { loc: releasedLocation(this.id), write: false },
+      ];
+    }
     // A re-entrant acquire or an inner release by the owner changes nothing others see.
     if (this.reentrant(op)) return [];
     if (op.name === 'release') return [this.handsOver ? releaseFootprint(this.id) : { loc: releasedLocation(this.id), write: true }];
@@ -191,6 +207,9 @@ export class Lock extends Acquirable {
   /** @internal */ isMine(p: SimProcess): boolean {
     return this.owner === p;
   }
+  /** @internal */ releasesOwn(p: SimProcess): boolean {
+    return this.owner === p;
+  }
 }
 
 /**
@@ -245,6 +264,9 @@ export class RLock extends Acquirable {
     this.count = count;
   }
   /** @internal */ isMine(p: SimProcess): boolean {
+    return this.owner === p;
+  }
+  /** @internal */ releasesOwn(p: SimProcess): boolean {
     return this.owner === p;
   }
 }

@@ -754,6 +754,9 @@ export class LockProxy extends Acquirable {
   /** @internal */ holders(): readonly number[] {
     return this.owner === null ? [] : [this.owner.pid];
   }
+  /** @internal */ releasesOwn(p: SimProcess): boolean {
+    return this.owner === p;
+  }
   /** Python's repr, with the proxy id where Python shows an address. */
   override toString(): string {
     return `<${this.owner === null ? 'unlocked' : 'locked'} _thread.lock object at ${this.id}>`;
@@ -784,6 +787,9 @@ export class RLockProxy extends Acquirable {
   }
   /** @internal */ holders(): readonly number[] {
     return this.owner === null ? [] : [this.owner.pid];
+  }
+  /** @internal */ releasesOwn(p: SimProcess): boolean {
+    return this.owner === p;
   }
   /** Python's repr, with the proxy id where Python shows an address. */
   override toString(): string {
@@ -824,6 +830,9 @@ export class SemaphoreProxy extends Acquirable {
   }
   /** @internal */ holders(): readonly number[] {
     return [...new Set(this.takers)];
+  }
+  /** @internal */ releasesOwn(): boolean {
+    return this.value < this.bound;
   }
   /** Python's repr, with the proxy id where Python shows an address. */
   override toString(): string {

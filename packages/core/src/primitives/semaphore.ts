@@ -72,6 +72,9 @@ export class Semaphore extends Acquirable {
   /** @internal */ holders(): readonly number[] {
     return [...new Set(this.takers)];
   }
+  /** @internal */ releasesOwn(): boolean {
+    return this.value < this.bound;
+  }
   /** @internal */
   protected override performOther(op: Op<unknown>): unknown {
     if (op.name === 'getValue') return this.value;
