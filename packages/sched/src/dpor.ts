@@ -326,7 +326,9 @@ export class DporSearch {
     // Otherwise prefer to keep running the previous process: no preemption, and the
     // first execution is the plain sequential one.
     const order = pids.includes(previous) ? [previous, ...pids.filter((p) => p !== previous)] : pids;
-    const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p));
+    // Under a bound the explorations that put the sleepers to sleep may have been cut
+    // short by it: when all are asleep, run on with one of them rather than abandon.
+    const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p)) ?? (this.bounded ? order.find(within) : undefined);
     if (pick === undefined) {
       this.block(i);
       throw new SleepBlocked();

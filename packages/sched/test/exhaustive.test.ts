@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { program, type Event, type Op, type World } from '@interleave/core';
 import { exhaustive, explore } from '../src/index.js';
-import { blockingProgram, blockingSpec } from './random-programs.js';
+import { blockingProgram, blockingSpec, sharedMemoryProgram } from './random-programs.js';
 
 const untimed = { timing: 'untimed' } as const;
 
@@ -102,6 +102,22 @@ describe('exhaustive exploration with partial-order reduction', () => {
     expect(r.executions).toBeGreaterThan(1);
     expect(r.summary).toContain(`exhaustive(preemptions ≤ 0): the bounded search finished after ${r.executions} execution(s)`);
     expect(r.summary).toContain('may skip some within it (reduction: false runs every one): not a proof.');
+  });
+
+  it('under a bound, a state where every runnable process is asleep runs on instead of abandoning the execution', async () => {
+    // P0 = cas(c, 1→1), P1 = exchange(c, 1), P2 = cas(c, 1→1): every order is free of
+    // preemptions. P0 and P1, run first from the state where all three could start,
+    // are asleep when P2 runs first there; under a bound the runs that put them to
+    // sleep may have been cut short by it, so the search goes on with one of them.
+    const prog = sharedMemoryProgram([
+      [{ kind: 'cas', cell: 1, expected: 1, value: 1 }],
+      [{ kind: 'exchange', cell: 1, value: 1 }],
+      [{ kind: 'cas', cell: 1, expected: 1, value: 1 }],
+    ]);
+    const bounded = await explore(prog, { strategy: exhaustive({ preemptionBound: 0 }), run: untimed });
+    expect([bounded.executions, bounded.stats.redundant]).toEqual([4, 0]);
+    const unbounded = await explore(prog, { strategy: exhaustive({ reduction: 'source' }), run: untimed });
+    expect(unbounded.stats.redundant).toBe(0);
   });
 });
 
