@@ -572,8 +572,8 @@ export class DporSearch {
         const runnable = node.enabled.includes(ej.pid);
         // j's operation pending before i but not runnable there cannot go first (a
         // join of the child that i ended, the first step of the process i started):
-        // both reductions leave that race alone. Source DPOR used to add a backtrack
-        // for it anyway, which only led to executions where everyone was asleep.
+        // both reductions leave that race alone (a backtrack for it only leads source
+        // DPOR into executions where everyone is asleep).
         const handled = (!pendingAt || runnable) && (this.mode === 'optimal' ? this.reverse(i, j) : this.race(i, j));
         const reversed = handled && pendingAt && runnable;
         for (let k = 0; k < n; k++) {

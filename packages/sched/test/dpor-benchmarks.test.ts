@@ -45,8 +45,8 @@ describe('trace counts of published DPOR benchmarks', () => {
   ])('$name: source DPOR runs the $traces traces and abandons none', async ({ prog, traces }) => {
     // A race whose second step could not run first (it waited for a lock the first
     // step's critical section held, or for the process the first step started) is
-    // not reversed there: adding its process as a backtrack only led to executions
-    // where everyone was asleep (filesystem(20) abandoned 21,729 of them).
+    // not reversed there: a backtrack for its process only leads to executions where
+    // everyone is asleep (filesystem(20) would abandon 21,729 of them).
     const r = await explore(prog, { strategy: exhaustive({ reduction: 'source' }), run: untimed });
     expect([r.executions, r.stats.redundant, r.complete]).toEqual([traces, 0, true]);
   });

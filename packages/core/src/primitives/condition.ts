@@ -93,10 +93,9 @@ export class Condition extends SimObject {
     const cond = { loc: this.id, write: true };
     // Both raise unless the process holds the lock: they read who does (a
     // multiprocessing Lock may be released by another process in between).
-    const owned = this.lock.isMine(op.proc);
     const ownership = { loc: this.lock.id, write: false };
     if (op.name === 'notify' || op.name === 'notifyAll') return [cond, ownership];
-    if (op.phase === 0) return owned ? [cond, releaseFootprint(this.lock.id), ownership] : [cond, ownership];
+    if (op.phase === 0) return this.lock.isMine(op.proc) ? [cond, releaseFootprint(this.lock.id), ownership] : [cond, ownership];
     return [cond, { loc: this.lock.id, write: true }];
   }
 
