@@ -615,9 +615,13 @@ export class DporSearch {
     }
     const candidates = initials.filter((p) => node.enabled.includes(p));
     if (candidates.length === 0) return false;
-    if (candidates.some((p) => node.backtrack.has(p))) return true;
-    const pick = candidates.find((p) => !node.sleep.has(p));
+    // Under a bound, the runs behind a backtrack choice or a sleeper may have been cut
+    // short by it: neither proves this order covered, so a bounded search branches still.
+    const bounded = this.bounded;
+    if (!bounded && candidates.some((p) => node.backtrack.has(p))) return true;
+    const pick = candidates.find((p) => !node.sleep.has(p)) ?? (bounded ? candidates[0] : undefined);
     if (pick === undefined) return true;
+    if (bounded) this.conservative(i, pick);
     if (this.within(node.preemptions, node.delays, node.previous, pick, node.enabled)) {
       node.backtrack.add(pick);
       return true;
@@ -627,13 +631,27 @@ export class DporSearch {
     // `pick` costs no more: extra branches are always safe, only slower.
     for (let k = i - 1; k >= 0; k--) {
       const earlier = this.nodes[k]!;
-      if (!earlier.enabled.includes(pick) || earlier.sleep.has(pick)) continue;
+      if (!earlier.enabled.includes(pick)) continue;
       if (!this.within(earlier.preemptions, earlier.delays, earlier.previous, pick, earlier.enabled)) continue;
       earlier.backtrack.add(pick);
       return true;
     }
     this.boundPruned++;
     return true;
+  }
+
+  /**
+   * Bounded POR's conservative branch (Coons, Musuvathi, McKinley, OOPSLA 2013):
+   * also try `pick` where the block of steps containing state i began — the latest
+   * state at or before i where the scheduler switched process. Switching to `pick`
+   * there instead costs what the switch it replaces cost.
+   */
+  private conservative(i: number, pick: number): void {
+    let k = i;
+    while (k > 0 && this.nodes[k - 1]!.chosen === this.nodes[k]!.chosen) k--;
+    const start = this.nodes[k]!;
+    if (k === i || !start.enabled.includes(pick) || start.enabled.length < 2) return;
+    if (this.within(start.preemptions, start.delays, start.previous, pick, start.enabled)) start.backtrack.add(pick);
   }
 
   /**
@@ -678,7 +696,7 @@ export class DporSearch {
       markDone(node, node.chosen);
       // Another shard's subtree: leave it at once, branching only above the split.
       if (skipSubtree && !this.isTop(node)) continue;
-      const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node);
+      const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node, this.bounded);
       if (branch !== null) {
         node.chosen = branch.pid;
         node.guide = branch.children;
@@ -768,8 +786,9 @@ function markDone(node: Node, pid: number): void {
 }
 
 /** Source DPOR: the next backtrack choice not yet explored here. */
-function nextChoice(node: Node): { pid: number; children: readonly WakeupNode[] } | null {
-  for (const p of node.backtrack) if (!node.done.has(p) && !node.sleep.has(p)) return { pid: p, children: NO_BRANCHES };
+function nextChoice(node: Node, bounded: boolean): { pid: number; children: readonly WakeupNode[] } | null {
+  // Under a bound, the exploration that put a process to sleep may have been cut short by it.
+  for (const p of node.backtrack) if (!node.done.has(p) && (bounded || !node.sleep.has(p))) return { pid: p, children: NO_BRANCHES };
   return null;
 }
 
