@@ -619,10 +619,12 @@ export class DporSearch {
     // short by it: neither proves this order covered, so a bounded search branches still.
     const bounded = this.bounded;
     if (!bounded && candidates.some((p) => node.backtrack.has(p))) return true;
-    const pick = candidates.find((p) => !node.sleep.has(p)) ?? (bounded ? candidates[0] : undefined);
+    // Any initial can start the reversed order: prefer one the bound allows here.
+    const allowed = (p: number): boolean => this.within(node.preemptions, node.delays, node.previous, p, node.enabled);
+    const pick = candidates.find((p) => !node.sleep.has(p) && allowed(p)) ?? candidates.find((p) => !node.sleep.has(p)) ?? (bounded ? candidates[0] : undefined);
     if (pick === undefined) return true;
     if (bounded) this.conservative(i, pick);
-    if (this.within(node.preemptions, node.delays, node.previous, pick, node.enabled)) {
+    if (allowed(pick)) {
       node.backtrack.add(pick);
       return true;
     }

@@ -128,6 +128,18 @@ describe('exhaustive exploration with partial-order reduction', () => {
     expect(reduced.executions).toBeLessThan(every.executions);
   });
 
+  it('a delay bound reverses a race through an initial it can afford: the read before the write', async () => {
+    // The race of P2's write and P3's read could be reversed by running main (its join
+    // comes first in the sequence to replay) or P3 first; main costs two delays there,
+    // P3 one. Picking main, the bound of 1 pruned the reversal and missed v=0.
+    const prog = blockingProgram({ processes: [[{ kind: 'put', value: 9 }], [{ kind: 'vset', value: 6 }], [{ kind: 'vget' }]], join: true });
+    const run = { ...untimed, queueFeeder: false } as const;
+    const reduced = await explore(prog, { strategy: exhaustive({ delayBound: 1 }), run });
+    const every = await explore(prog, { strategy: exhaustive({ reduction: false, delayBound: 1 }), run });
+    expect(every.outcomes).toHaveLength(2);
+    expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(every.outcomes.map((o) => o.key)));
+  });
+
   it('under a bound, a state where every runnable process is asleep runs on instead of abandoning the execution', async () => {
     // P0 = cas(c, 1→1), P1 = exchange(c, 1), P2 = cas(c, 1→1): every order is free of
     // preemptions. P0 and P1, run first from the state where all three could start,
