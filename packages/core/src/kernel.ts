@@ -277,7 +277,7 @@ export class Kernel implements ChoiceContext {
     this.onFinish = done;
     try {
       if (this.config.patchGlobals) this.restoreGlobals = installGlobals(this);
-      // Loops, here and in finish, not forEach: its callback was a closure allocated per run.
+      // Loops, here and in finish, not forEach: its callback would be a closure allocated per run.
       const monitors = this.config.monitors;
       for (let i = 0; i < monitors.length; i++) monitors[i]!.onStart?.(this.monitorCtxs[i]!);
       this.main = main;
