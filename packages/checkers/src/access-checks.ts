@@ -1,5 +1,5 @@
 import type { TraceEvent } from '@interleave/core';
-import { FindingStore, accessChecker, accessEvents, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
+import { FindingStore, accessChecker, accessEvents, dataOpEvents, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
 import { engineFor } from './hb.js';
 import { lostUpdateDetector } from './lost-updates.js';
 import { raceDetector } from './races.js';
@@ -27,6 +27,7 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
   let race = raceDetector(hb, store);
   return accessChecker('access-checks', store, failOn, {
     events: accessEvents(sources),
+    dataOps: dataOpEvents(sources),
     start(ctx): void {
       hb = engineFor(sources, ctx);
       lost = lostUpdateDetector(hb, store);

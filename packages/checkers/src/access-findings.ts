@@ -384,6 +384,15 @@ export function accessEvents(sources: boolean): readonly TraceEvent['type'][] {
   return sources ? WITH_SOURCES : ACCESS_EVENTS;
 }
 
+/**
+ * Whether the race and lost-update checkers need the issue and done events of
+ * data operations (`Monitor.dataOps`): their accesses tell all the checkers use,
+ * save where the user's code issued them, which only an issue event can capture.
+ */
+export function dataOpEvents(sources: boolean): boolean {
+  return sources;
+}
+
 const ACCESS_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'thread-start', 'done', 'access', 'send', 'recv', 'exit', 'reap'];
 const WITH_SOURCES: readonly TraceEvent['type'][] = [...ACCESS_EVENTS, 'issue'];
 
@@ -393,6 +402,8 @@ interface AccessHooks {
   readonly event: (e: TraceEvent) => void;
   readonly end?: () => void;
   readonly events: readonly TraceEvent['type'][];
+  /** `Monitor.dataOps`: whether it needs the events of data operations besides their accesses. */
+  readonly dataOps: boolean;
 }
 
 /**
@@ -407,6 +418,7 @@ class AccessCheckerMonitor implements AccessChecker {
   // not even build them (the costliest events: a released lock wakes every waiter).
   readonly blocking = false;
   readonly events: readonly TraceEvent['type'][];
+  readonly dataOps: boolean;
   readonly onEvent: (e: TraceEvent) => void;
 
   constructor(
@@ -416,6 +428,7 @@ class AccessCheckerMonitor implements AccessChecker {
     private readonly hooks: AccessHooks,
   ) {
     this.events = hooks.events;
+    this.dataOps = hooks.dataOps;
     this.onEvent = hooks.event;
   }
 

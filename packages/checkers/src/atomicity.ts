@@ -81,6 +81,8 @@ export function atomicity(options: AtomicityOptions = {}): AtomicityMonitor {
   return accessChecker('atomicity', store, failOn, {
     // What the access checkers read, and the declared blocks.
     events: [...accessEvents(sources), 'atomic-begin', 'atomic-end'],
+    // Every step of a process inside a declared block belongs to its transaction.
+    dataOps: true,
     start(ctx): void {
       run = new AtomicityRun(sources, implicit, store, ctx);
     },

@@ -1,6 +1,7 @@
 import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
+  dataOpEvents,
   FindingKeys,
   FindingStore,
   accessAt,
@@ -126,6 +127,7 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   let detector = lostUpdateDetector(hb, store);
   return accessChecker('lost-updates', store, failOn, {
     events: accessEvents(sources),
+    dataOps: dataOpEvents(sources),
     start(ctx): void {
       hb = engineFor(sources, ctx);
       detector = lostUpdateDetector(hb, store);

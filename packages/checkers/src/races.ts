@@ -1,6 +1,7 @@
 import type { AccessEvent, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
+  dataOpEvents,
   FindingKeys,
   FindingStore,
   accessAt,
@@ -69,6 +70,7 @@ export function races(options: RaceOptions = {}): RaceMonitor {
   let detector = raceDetector(hb, store);
   return accessChecker('races', store, failOn, {
     events: accessEvents(sources),
+    dataOps: dataOpEvents(sources),
     start(ctx): void {
       hb = engineFor(sources, ctx);
       detector = raceDetector(hb, store);

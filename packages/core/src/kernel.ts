@@ -345,7 +345,7 @@ export class Kernel implements ChoiceContext {
     p.lastOp = op;
     p.issuedStep = this.step;
     p.issuedTime = this.now;
-    const to = !this.wants.issue ? null : this.issueRoute === null ? this.listeners.issue : this.issueRoute.of(op.name);
+    const to = !this.wants.issue ? null : this.issueRoute === null ? this.listeners.issue : this.issueRoute.of(op);
     if (to !== null && (to.length > 0 || this.events !== null)) {
       const e: IssueEvent = { type: 'issue', step: this.step, time: this.now, pid: p.pid, obj: op.obj.id, op: op.name, args: op.args };
       p.issueEvent = e;
@@ -422,7 +422,7 @@ export class Kernel implements ChoiceContext {
           if (p.blocked) {
             p.blocked = false;
             if (blockingObserved) {
-              const to = this.wakeRoute === null ? this.listeners.wake : this.wakeRoute.of(op.name);
+              const to = this.wakeRoute === null ? this.listeners.wake : this.wakeRoute.of(op);
               if (to.length > 0 || this.events !== null) this.deliver(to, { type: 'wake', step: this.step, time: now, pid: p.pid, obj: op.obj.id, op: op.name });
             }
           }
@@ -526,7 +526,7 @@ export class Kernel implements ChoiceContext {
       threw = true;
       value = e;
     }
-    const to = !this.wants.done ? null : this.doneRoute === null ? this.listeners.done : this.doneRoute.of(op.name);
+    const to = !this.wants.done ? null : this.doneRoute === null ? this.listeners.done : this.doneRoute.of(op);
     if (to !== null && (to.length > 0 || this.events !== null)) {
       this.deliver(to, {
         type: 'done',
@@ -840,7 +840,7 @@ export class Kernel implements ChoiceContext {
       this.deliver(this.listeners.sleep, { type: 'sleep', step: this.step, time: this.now, pid: p.pid, until: op.deadline });
       return;
     }
-    const to = this.blockRoute === null ? this.listeners.block : this.blockRoute.of(op.name);
+    const to = this.blockRoute === null ? this.listeners.block : this.blockRoute.of(op);
     if (to.length === 0 && this.events === null) return;
     const info = op.obj.waitInfo(op);
     this.deliver(to, {

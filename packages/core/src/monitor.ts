@@ -165,6 +165,25 @@ export interface Monitor {
    * ```
    */
   readonly ops?: readonly string[];
+  /**
+   * Whether the monitor needs the `issue`, `done`, `block` and `wake` events of
+   * operations on shared data — Value, Array and their raw kinds, and the Manager's
+   * dict, list, namespace and value proxies — whose reads and writes `access`
+   * events already tell. Default true. On a shared-memory program such operations
+   * are every other step: a monitor that follows data through `access` events and
+   * synchronisation through the rest says `false`, and the kernel builds none of
+   * those events for it. A declaration like {@link events}: when the run keeps its
+   * trace, it gets every event. Read once per run, before `onStart`.
+   *
+   * When to use: a happens-before or lock-discipline monitor; not one that counts
+   * a process's steps from its `done` events.
+   *
+   * @example
+   * ```ts
+   * const hb: Monitor = { name: 'hb', dataOps: false, events: ['done', 'access'], onEvent(e) { follow(e); } };
+   * ```
+   */
+  readonly dataOps?: boolean;
   /** Called once per run before any event. Reset per-run state here. */
   onStart?(ctx: MonitorContext): void;
   /** Called for every event, in order. Must not throw; use `ctx.fail`. */
@@ -216,6 +235,8 @@ export interface Listener {
   readonly ctx: MonitorContext;
   /** `Monitor.ops`, read once: null for every operation. */
   readonly ops: ReadonlySet<string> | null;
+  /** `Monitor.dataOps`, read once. */
+  readonly dataOps: boolean;
 }
 
 /** @internal For each event type, the monitors it goes to, in the order they were given. */
@@ -236,6 +257,10 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
     if (ops !== undefined && !Array.isArray(ops)) throw misuse('INVALID_OPTION', `Monitor "${m.name}": ops must be an array of operation names, got ${show(ops)}.`, fixOps);
     const badOp = Array.isArray(ops) ? ops.findIndex((o) => typeof o !== 'string') : -1;
     if (badOp >= 0) throw misuse('INVALID_OPTION', `Monitor "${m.name}": ops lists ${show((ops as unknown[])[badOp])}, which is not an operation name.`, fixOps);
+    const dataOps: unknown = m.dataOps;
+    if (dataOps !== undefined && typeof dataOps !== 'boolean') {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": dataOps must be true or false, got ${show(dataOps)}.`, 'set dataOps: false to leave out the events of operations on shared data (their access events stay), or omit it.');
+    }
     const passes: unknown = m.passes;
     if (passes !== undefined && typeof passes !== 'boolean') {
       throw misuse('INVALID_OPTION', `Monitor "${m.name}": passes must be true or false, got ${show(passes)}.`, 'set passes: true to have the kernel count pass-overs (ProcessView.passes), or omit it.');
@@ -263,7 +288,7 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
   // kernel's call site loads no `onEvent` property from a dozen classes of monitor.
   return tableOf(
     // eslint-disable-next-line @typescript-eslint/unbound-method -- the kernel calls it with the monitor as `this`
-    monitors.map((monitor, i): Listener => ({ monitor, onEvent: monitor.onEvent, ctx: ctxs[i]!, ops: monitor.ops === undefined ? null : new Set(monitor.ops) })),
+    monitors.map((monitor, i): Listener => ({ monitor, onEvent: monitor.onEvent, ctx: ctxs[i]!, ops: monitor.ops === undefined ? null : new Set(monitor.ops), dataOps: monitor.dataOps !== false })),
     trace,
   );
 }
@@ -292,13 +317,29 @@ export function wantsOf(listeners: Listeners, trace: boolean): Readonly<Record<T
 export type OpEventType = 'issue' | 'done' | 'block' | 'wake';
 
 /**
- * @internal For one event type, per operation name, the monitors an event of that
- * operation goes to: built on first sight of each name. A program's steps cycle
- * through a few names (acquire, get, set, release), so the first few are looked up
- * by a scan of the names seen, compared by identity (operation names are literals);
- * a map lookup at every step would cost a tenth of a monitored step.
+ * @internal For one event type, per operation, the monitors an event of that
+ * operation goes to: built on first sight of each name, apart for data operations
+ * ({@link Monitor.dataOps}). A program's steps cycle through a few names (acquire,
+ * get, set, release), so the first few are looked up by a scan of the names seen,
+ * compared by identity (operation names are literals); a map lookup at every step
+ * would cost a tenth of a monitored step.
  */
 export class OpRoute {
+  private readonly sync: RouteTable;
+  private readonly data: RouteTable;
+
+  constructor(all: readonly Listener[]) {
+    this.sync = new RouteTable(all);
+    this.data = new RouteTable(all.filter((l) => l.dataOps));
+  }
+
+  of(op: Op<unknown>): readonly Listener[] {
+    return (op.data ? this.data : this.sync).of(op.name);
+  }
+}
+
+/** Routes by operation name among `all`. */
+class RouteTable {
   private readonly names: string[] = [];
   private readonly routes: (readonly Listener[])[] = [];
   private readonly byOp = new Map<string, readonly Listener[]>();
@@ -327,7 +368,7 @@ const FAST_ROUTES = 8;
 /** @internal The route of events of `type` by operation, or null when no monitor of them narrows by operation (or the trace hands them every event). */
 export function opRouteOf(listeners: Listeners, type: OpEventType, trace: boolean): OpRoute | null {
   const all = listeners[type];
-  return trace || !all.some((l) => l.ops !== null) ? null : new OpRoute(all);
+  return trace || !all.some((l) => l.ops !== null || !l.dataOps) ? null : new OpRoute(all);
 }
 
 let wantAll: Readonly<Record<TraceEvent['type'], boolean>> | undefined;

@@ -85,6 +85,15 @@ export abstract class SimObject {
     return new Op<T>(this, name, args, deadline);
   }
 
+  /**
+   * @internal An operation that only reads or writes shared data, each access told
+   * by an `access` event: its issue and done events go only to monitors that ask
+   * for data operations (`Monitor.dataOps`).
+   */
+  protected dataOp<T>(name: string, args: readonly unknown[]): Op<T> {
+    return new Op<T>(this, name, args, Infinity, undefined, true);
+  }
+
   /** Serialised as its id in traces. */
   toJSON(): string {
     return this.id;
@@ -125,17 +134,20 @@ export class Op<T> implements PromiseLike<T>, Iterator<Op<unknown>, T, unknown> 
   phase = 0;
   /** @internal Per-operation scratch state for multi-step operations. */
   memo: unknown = undefined;
+  /** @internal Only reads or writes shared data (see SimObject.dataOp). */
+  readonly data: boolean;
   private yielded = false;
 
   /**
    * @internal Use SimObject.op(). Issues the operation for the running process, or,
    * for the kernel's own bookkeeping operations, for `proc`.
    */
-  constructor(obj: SimObject, name: string, args: readonly unknown[], deadline: number, proc?: SimProcess) {
+  constructor(obj: SimObject, name: string, args: readonly unknown[], deadline: number, proc?: SimProcess, data = false) {
     this.obj = obj;
     this.name = name;
     this.args = args.length === 0 ? NO_ARGS : args;
     this.deadline = deadline;
+    this.data = data;
     this.proc = proc ?? obj.kernel.issue(this);
   }
 

@@ -590,6 +590,11 @@ describe('INVALID_OPTION', () => {
       message: msg('Monitor "patience": passes must be true or false, got "yes".', 'set passes: true to have the kernel count pass-overs (ProcessView.passes), or omit it.'),
     },
     {
+      name: "a monitor's dataOps that is not a boolean",
+      options: { monitors: [{ name: 'sync-only', dataOps: 0, onEvent: () => undefined }] },
+      message: msg('Monitor "sync-only": dataOps must be true or false, got 0.', 'set dataOps: false to leave out the events of operations on shared data (their access events stay), or omit it.'),
+    },
+    {
       name: "a monitor's passLimit that is not a positive whole number",
       options: { monitors: [{ name: 'patience', passLimit: 0, onPassLimit: () => undefined, onEvent: () => undefined }] },
       message: msg('Monitor "patience": passLimit must be a positive whole number, got 0.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),

@@ -143,6 +143,70 @@ describe('monitors that declare the operations they follow (Monitor.ops)', () =>
   });
 });
 
+describe('monitors declaring dataOps: false', () => {
+  /** Every kind of data object, beside a lock, an event and a queue whose operations share their names (get, set). */
+  const shared = program(function* ({ mp }: World) {
+    const lock = mp.Lock();
+    const ev = mp.Event();
+    const q = mp.Queue<number>();
+    const v = mp.Value('i', 0);
+    const raw = mp.RawArray('i', 2);
+    const m = mp.Manager();
+    const d = m.dict<string, number>({ n: 0 });
+    const l = m.list<number>([]);
+    function* worker(i: number) {
+      yield* lock.acquire();
+      yield* v.set((yield* v.get()) + 1);
+      yield* raw.set(i, yield* raw.get(1 - i));
+      yield* d.update('n', (n) => n + 1);
+      yield* l.append(i);
+      yield* lock.release();
+      yield* ev.set();
+      yield* q.put(i);
+      yield* q.get();
+    }
+    const ps = [0, 1].map((i) => mp.Process({ target: worker, args: [i] }));
+    for (const p of ps) yield* p.start();
+    for (const p of ps) yield* p.join();
+  });
+  /** `type:obj.op` of every event a monitor got that names an operation, and its access events. */
+  function following(dataOps?: boolean): Monitor & { readonly seen: string[] } {
+    const seen: string[] = [];
+    return {
+      name: 'data',
+      ...(dataOps === undefined ? {} : { dataOps }),
+      seen,
+      onEvent: (e) => void ('op' in e ? seen.push(`${e.type}:${e.obj}.${e.op}`) : e.type === 'access' && seen.push(`access:${e.loc}`)),
+    };
+  }
+  const isData = (s: string): boolean => /:(Value|RawArray|DictProxy|ListProxy)#/.test(s) && !s.startsWith('access:');
+
+  it('get no issue or done event of a Value, Array or Manager proxy operation, and every other event, and the run is the same', () => {
+    const without = following(false);
+    const all = following();
+    const a = runSync(shared, { seed: 2, monitors: [without, all] });
+    expect(a.status).toBe('ok');
+    expect(all.seen.filter(isData).length).toBeGreaterThan(20);
+    expect(without.seen).toEqual(all.seen.filter((s) => !isData(s)));
+    // Same names on synchronising objects still come: Event.set and Queue.get.
+    expect(without.seen).toContain('done:Event#1.set');
+    expect(without.seen).toContain('done:Queue#1.get');
+    expect(runSync(shared, { seed: 2, monitors: [following(false)] }).schedule.toArray()).toEqual(a.schedule.toArray());
+  });
+
+  it('still get them when another monitor narrows by ops, or when the trace is kept', () => {
+    const without = following(false);
+    const all = following();
+    const joins: Monitor = { name: 'joins', ops: ['join'], onEvent() {} };
+    runSync(shared, { seed: 3, monitors: [joins, without, all] });
+    expect(without.seen).toEqual(all.seen.filter((s) => !isData(s)));
+    const traced = following(false);
+    const everything = following();
+    runSync(shared, { seed: 3, monitors: [traced, everything], trace: true });
+    expect(traced.seen).toEqual(everything.seen);
+  });
+});
+
 /** Two workers and a queue: blocking gets, a sleep, a child that outlives its parent's code. */
 const mixed = program(function* ({ mp, time }: World) {
   const q = mp.Queue<number>();

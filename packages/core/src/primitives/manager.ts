@@ -59,7 +59,7 @@ export abstract class BaseProxy extends SimObject {
 
   /** @internal One proxy call: `action` runs at the server, atomically, when the step runs. */
   protected call<R>(name: string, args: readonly unknown[], action: (p: SimProcess) => R): Op<R> {
-    const op = this.op<R>(name, args);
+    const op = this.dataOp<R>(name, args);
     op.memo = action;
     return op;
   }
@@ -78,7 +78,7 @@ export abstract class BaseProxy extends SimObject {
     if (typeof fn !== 'function') {
       throw misuse('INVALID_ARGUMENT', `${this.id}.${name}(…, fn): fn must be a function, got ${show(fn)}.`, 'pass e.g. `(v) => v - 1`.');
     }
-    const op = this.op<V>(name, args);
+    const op = this.dataOp<V>(name, args);
     op.memo = {
       read,
       fn: fn as (value: unknown) => unknown,

@@ -258,7 +258,7 @@ abstract class SharedCells extends SimObject {
         }
       }
     }
-    return this.op<R>(name, args);
+    return this.dataOp<R>(name, args);
   }
 
   /** @internal Known before the step runs: the cells touched, and the lock a synchronized access takes. */
