@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkLinearizability,
   counterModel,
@@ -9,6 +9,7 @@ import {
   queueModel,
   registerModel,
   setModel,
+  type SequenceState,
   stackModel,
   type Invocation,
   type Model,
@@ -198,4 +199,38 @@ describe('property: on arbitrary small histories (random intervals and results) 
       );
     });
   }
+});
+
+describe('property: SequenceState, the queue and stack models’ shared-buffer state', () => {
+  type Step = { readonly from: number; readonly op: 'append' | 'dropFirst' | 'dropLast'; readonly x: unknown };
+  const stepArb: fc.Arbitrary<Step> = fc.record({
+    from: fc.nat(),
+    op: fc.constantFrom('append' as const, 'append' as const, 'dropFirst' as const, 'dropLast' as const),
+    // Few distinct values, some structured: equal contents from different branches are common.
+    x: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constantFrom('a', [1], { k: 1 }, null)),
+  });
+
+  it('every state derived from any earlier one holds what a plain array would; equal contents are equal and hash alike, others are not equal', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 40 }), (steps) => {
+        const states: { s: SequenceState; plain: unknown[] }[] = [{ s: queueModel().init(), plain: [] }];
+        for (const st of steps) {
+          const { s, plain } = states[st.from % states.length]!;
+          if (st.op === 'append') states.push({ s: s.append(st.x), plain: [...plain, st.x] });
+          else if (plain.length > 0) states.push(st.op === 'dropFirst' ? { s: s.dropFirst(), plain: plain.slice(1) } : { s: s.dropLast(), plain: plain.slice(0, -1) });
+        }
+        const key = (xs: unknown[]): string => JSON.stringify(xs);
+        for (const a of states) {
+          expect(a.s.toArray()).toEqual(a.plain);
+          expect(a.s.size).toBe(a.plain.length);
+          for (const b of states) {
+            const same = key(a.plain) === key(b.plain);
+            expect(a.s.equals(b.s)).toBe(same);
+            if (same) expect(a.s.hash).toBe(b.s.hash);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -10,6 +10,7 @@ import {
   queueModel,
   raised,
   registerModel,
+  type SequenceState,
   setModel,
   stackModel,
   toOperations,
@@ -93,7 +94,7 @@ describe('FIFO queue', () => {
   it("Herlihy & Wing's queue history H2: both dequeues of one element", () => {
     // A enq(x); B enq(y); A deq → y; B deq → y.
     const h = [c(1, 1, 'enq', 'x'), c(2, 2, 'enq', 'y'), r(1), r(2), c(3, 1, 'deq'), c(4, 2, 'deq'), r(3, 'y'), r(4, 'y')];
-    const model: Model<readonly unknown[]> = { ...queueModel(), step: (s, i, o) => queueModel().step(s, { ...i, op: i.op === 'enq' ? 'enqueue' : 'dequeue' }, o) };
+    const model: Model<SequenceState> = { ...queueModel(), step: (s, i, o) => queueModel().step(s, { ...i, op: i.op === 'enq' ? 'enqueue' : 'dequeue' }, o) };
     notLinearizable(checkLinearizability(h, model));
   });
 

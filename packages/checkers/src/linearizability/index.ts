@@ -10,7 +10,7 @@ export type { LinearizableOptions, LinearizabilityMonitor } from './monitor.js';
 export { checkLinearizability, checkOperations, linearizabilityFinding } from './check.js';
 export type { LinearizabilityCheckOptions, LinearizabilityBudget, LinearizabilityStats, LinearizabilityResult, Linearizable, NotLinearizable, LinearizabilityUnknown, LinearizedStep, LinearizationCandidate } from './check.js';
 export { registerModel, kvModel, queueModel, stackModel, counterModel, setModel, outputsEqual } from './models.js';
-export { KvState } from './models.js';
+export { KvState, SequenceState } from './models.js';
 export type { Model, StepResult, EmptyBehaviour, KvOptions, ContainerOptions, CounterOptions, SetState } from './models.js';
 export { toOperations, fromIntervals, raised, Raised, describeOperation } from './history.js';
 export type { History, HistoryEvent, CallEvent, ReturnEvent, Invocation, Operation, OperationInput, ClientId } from './history.js';
