@@ -3,8 +3,8 @@
  * descriptions and C sources as Interleave programs: SCTBench (Thomson, Donaldson,
  * Betts, "Concurrency Testing Using Schedule Bounding: an Empirical Study", PPoPP 2014,
  * and "Concurrency Testing Using Controlled Schedulers: An Empirical Study", ACM TOPC
- * 2016), whose "CS" group is the SV-COMP pthread suite (ESBMC's and Inspect's
- * examples), plus SV-COMP's fib_bench. Each is pinned in
+ * 2016), whose "CS" group is SV-COMP's pthread suite (concurrency benchmarks
+ * collected with ESBMC), plus SV-COMP's fib_bench. Each is pinned in
  * packages/sched/test/sctbench.test.ts; bench/bugs.ts measures how fast each strategy
  * finds each bug.
  *
@@ -129,15 +129,14 @@ export function reorder(n: number): BugBenchmark {
     failsWith: 'property',
     preemptions: 1,
     delays: n - 1,
-    literature:
-      'Thomson et al. use reorder_X to show schedule bounding degrading with the thread count: the bug needs one preemption, but the bounded searches meet it later the more setters run first',
+    literature: 'SCTBench has it at 3, 4, 5, 10 and 20 threads; the bug needs one preemption at every size, but a bounded search meets it later the more setters run first',
     fixed: reorderProgram(n, true),
     fix: 'the setters and the checker take one lock around their accesses',
   };
 }
 
 // ---------------------------------------------------------------------------------
-// CS.twostage_bad, CS.twostage_100_bad (Inspect's twostage.c): funcA publishes
+// CS.twostage_bad, CS.twostage_100_bad: funcA publishes
 // data1 under one lock and data2 = data1 + 1 under another; funcB reads both and
 // asserts data2 == data1 + 1 once data1 is set.
 
@@ -206,15 +205,14 @@ export function twostage(tThreads = 1, rThreads = 1): BugBenchmark {
     failsWith: 'property',
     preemptions: 1,
     delays: 1,
-    literature:
-      'twostage_100: Thomson et al. report that the bounded searches (and DFS) miss it within their 100,000-schedule limit while random and PCT find it: the reader is created last, after 99 writers',
+    literature: 'SCTBench has it with 2 and with 100 threads (twostage_100: 99 writers, the reader created last)',
     fixed: twostageProgram(tThreads, rThreads, true),
     fix: 'funcA holds data1\'s lock until data2 is written',
   };
 }
 
 // ---------------------------------------------------------------------------------
-// CS.wronglock_bad (Inspect's wronglock.c): funcA increments dataValue under
+// CS.wronglock_bad: funcA increments dataValue under
 // dataLock and asserts nobody else changed it; funcB threads increment it under
 // another lock, thisLock.
 
@@ -256,7 +254,7 @@ function wronglockProgram(num1: number, num2: number, fixed: boolean): Program {
 export function wronglock(num2 = 7): BugBenchmark {
   return {
     name: num2 === 7 ? 'CS.wronglock' : `CS.wronglock(1, ${num2})`,
-    source: 'SCTBench CS/wronglock_bad.c (Inspect)',
+    source: 'SCTBench CS/wronglock_bad.c',
     bug: 'the wrong lock: funcB increments dataValue under thisLock, not dataLock, inside funcA\'s critical section',
     program: wronglockProgram(1, num2, false),
     failsWith: 'property',
@@ -401,7 +399,7 @@ export function lazy01(): BugBenchmark {
 }
 
 // ---------------------------------------------------------------------------------
-// CS.carter01_bad (Carter et al.'s class-A/class-B lock, from Inspect): the first
+// CS.carter01_bad: the first
 // thread of a class takes l for the class inside m and the last releases it, also
 // inside m — a lock-order inversion.
 
@@ -459,7 +457,7 @@ function carterProgram(fixed: boolean): Program {
 export function carter01(): BugBenchmark {
   return {
     name: 'CS.carter01',
-    source: 'SCTBench CS/carter01_bad.c (Inspect)',
+    source: 'SCTBench CS/carter01_bad.c',
     bug: 'deadlock: t1 holds l and waits for m; t2 holds m and waits for l',
     program: carterProgram(false),
     failsWith: 'deadlock',
