@@ -1,4 +1,5 @@
 /** One group of benchmarks, by name: `node --expose-gc --import tsx bench/group.ts kernel`. */
+import { benchBugs } from './bugs.js';
 import { benchCheckers } from './checkers.js';
 import { benchBugFinding, benchExplore, benchParallel } from './explore.js';
 import { benchKernel } from './kernel.js';
@@ -11,6 +12,7 @@ export const groups: Readonly<Record<string, () => unknown>> = {
   explore: benchExplore,
   parallel: benchParallel,
   'bug-finding': benchBugFinding,
+  bugs: benchBugs,
   'vs-fast-check': benchVsFastCheck,
   linearizability: benchLinearizability,
 };
