@@ -636,6 +636,11 @@ export class DporSearch {
       node.backtrack.add(pick);
       return true;
     }
+    // Under a delay bound another process can make the reversal cheaper: run first (a
+    // step that commutes with the reversed order), it may block or end, and the
+    // round-robin default moves on to `pick`. So try every process the bound allows
+    // here, as DPOR tries every runnable process where the one it wants cannot run.
+    for (const q of node.enabled) if (allowed(q)) node.backtrack.add(q);
     // The bound forbids switching here. As bounded POR does (Coons, Musuvathi,
     // McKinley, OOPSLA 2013), also try the latest earlier state where running
     // `pick` costs no more: extra branches are always safe, only slower.
