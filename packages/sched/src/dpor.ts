@@ -324,8 +324,16 @@ export class DporSearch {
     const planned = plan.length === 0 ? plan : plan.filter((b) => pids.includes(b.pid) && !sleep.has(b.pid));
     const first = planned[0];
     // Otherwise prefer to keep running the previous process: no preemption, and the
-    // first execution is the plain sequential one.
-    const order = pids.includes(previous) ? [previous, ...pids.filter((p) => p !== previous)] : pids;
+    // first execution is the plain sequential one. Under a delay bound, prefer the
+    // cheapest, in round-robin order from the default: a first choice that spends
+    // delays on a step that races with nothing leaves none for the races under it,
+    // and nothing would send the search back to choose differently.
+    const order =
+      this.delayBound !== Infinity
+        ? [...pids].sort((a, b) => delay(previous, a, pids) - delay(previous, b, pids))
+        : pids.includes(previous)
+          ? [previous, ...pids.filter((p) => p !== previous)]
+          : pids;
     // Under a bound the explorations that put the sleepers to sleep may have been cut
     // short by it: when all are asleep, run on with one of them rather than abandon.
     const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p)) ?? (this.bounded ? order.find(within) : undefined);
@@ -628,6 +636,11 @@ export class DporSearch {
       node.backtrack.add(pick);
       return true;
     }
+    // Under a delay bound another process can make the reversal cheaper: run first (a
+    // step that commutes with the reversed order), it may block or end, and the
+    // round-robin default moves on to `pick`. So try every process the bound allows
+    // here, as DPOR tries every runnable process where the one it wants cannot run.
+    for (const q of node.enabled) if (allowed(q)) node.backtrack.add(q);
     // The bound forbids switching here. As bounded POR does (Coons, Musuvathi,
     // McKinley, OOPSLA 2013), also try the latest earlier state where running
     // `pick` costs no more: extra branches are always safe, only slower.

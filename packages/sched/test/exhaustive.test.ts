@@ -140,6 +140,42 @@ describe('exhaustive exploration with partial-order reduction', () => {
     expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(every.outcomes.map((o) => o.key)));
   });
 
+  it.each([2, 3])('a delay bound of %i reaches the try-lock that fails while the other holds the lock (cheapest choice first)', async (delayBound) => {
+    // P1 puts, P2 and P3 try the same lock; main joins all three. P2 failing needs P3's
+    // acquire, then P2's try, then P3's release. The bounded search first ran main where
+    // P1 ended: two delays on a join that races with nothing, so no reversal of P2 and P3
+    // under it fitted in the bound, and nothing sent the search back there. Within two
+    // delays the outcome is reached only through main: after P3's acquire, main (one
+    // delay) joins P1 and blocks on P2, and the round-robin default falls on P2.
+    const prog = blockingProgram({ processes: [[{ kind: 'put', value: 8 }], [{ kind: 'tryLock', lock: 0 }], [{ kind: 'tryLock', lock: 0 }]], join: true });
+    const run = { ...untimed, queueFeeder: false } as const;
+    const reduced = await explore(prog, { strategy: exhaustive({ delayBound }), run });
+    const every = await explore(prog, { strategy: exhaustive({ reduction: false, delayBound }), run });
+    expect(every.outcomes.map((o) => o.key)).toContain('ok [[],["try:false"],["try:true"]]');
+    expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(every.outcomes.map((o) => o.key)));
+    expect(reduced.executions).toBeLessThan(every.executions);
+  });
+
+  // Known miss, not yet understood: under a delay bound of 2 the reduced search never
+  // reaches P0 reading the event set and finding the queue empty while P1 gets the item
+  // (unreduced: 71 runs; reduced: 37). Found by a differential with two-step processes,
+  // after the rules above; the rule that would reach it is not known. `it.fails` keeps it
+  // visible: when a fix reaches the outcome, this fails and becomes a plain `it`.
+  it.fails('a delay bound of 2 reaches every outcome of three two-step processes over a lock, an event and a queue (known miss)', async () => {
+    const prog = blockingProgram({
+      processes: [
+        [{ kind: 'locked', lock: 0, inner: 'read', event: 0 }, { kind: 'get' }],
+        [{ kind: 'tryLock', lock: 0 }, { kind: 'get' }],
+        [{ kind: 'put', value: 1 }, { kind: 'set', event: 0 }],
+      ],
+      join: false,
+    });
+    const run = { ...untimed, queueFeeder: false } as const;
+    const reduced = await explore(prog, { strategy: exhaustive({ delayBound: 2 }), run });
+    const every = await explore(prog, { strategy: exhaustive({ reduction: false, delayBound: 2 }), run });
+    expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(every.outcomes.map((o) => o.key)));
+  });
+
   it('under a bound, a state where every runnable process is asleep runs on instead of abandoning the execution', async () => {
     // P0 = cas(c, 1→1), P1 = exchange(c, 1), P2 = cas(c, 1→1): every order is free of
     // preemptions. P0 and P1, run first from the state where all three could start,
