@@ -210,6 +210,16 @@ describe('property: SequenceState, the queue and stack models’ shared-buffer s
     x: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constantFrom('a', [1], { k: 1 }, null)),
   });
 
+  it('an empty state shows no element of its buffer, refuses a drop with a clear error, and each check starts from a buffer of its own', () => {
+    const empty = queueModel().init();
+    const drained = empty.append('A').dropFirst();
+    empty.append('B'); // a sibling writes past the drained state's window
+    expect([drained.size, drained.first(), drained.last()]).toEqual([0, undefined, undefined]);
+    expect(() => drained.dropFirst()).toThrow(/SequenceState\.dropFirst\(\): the sequence is empty, there is nothing to drop\.\n {2}How to fix: check `size` first/);
+    expect(() => stackModel().init().dropLast()).toThrow(/SequenceState\.dropLast\(\): the sequence is empty/);
+    expect(queueModel().init().first()).toBeUndefined();
+  });
+
   it('every state derived from any earlier one holds what a plain array would; equal contents are equal and hash alike, others are not equal', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 40 }), (steps) => {

@@ -175,8 +175,13 @@ export interface Monitor {
    * those events for it. A declaration like {@link events}: when the run keeps its
    * trace, it gets every event. Read once per run, before `onStart`.
    *
-   * When to use: a happens-before or lock-discipline monitor; not one that counts
-   * a process's steps from its `done` events.
+   * When to use: a happens-before or lock-discipline monitor that reads data
+   * through `access` events; not one that counts a process's steps from its `done`
+   * events. What it then does not see: a synchronized Value's or Array's wait for
+   * its own lock (its `block` and `wake`; the lock the access took is in the access
+   * event's `lock`), and a data operation that reads nothing or raises before it
+   * reads (`len()` of an empty list, an index out of range), which leaves no access
+   * event either.
    *
    * @example
    * ```ts

@@ -194,7 +194,7 @@ describe('monitors declaring dataOps: false', () => {
     expect(runSync(shared, { seed: 2, monitors: [following(false)] }).schedule.toArray()).toEqual(a.schedule.toArray());
   });
 
-  it('still get them when another monitor narrows by ops, or when the trace is kept', () => {
+  it('get the same when another monitor narrows by ops, and every event when the trace is kept', () => {
     const without = following(false);
     const all = following();
     const joins: Monitor = { name: 'joins', ops: ['join'], onEvent() {} };

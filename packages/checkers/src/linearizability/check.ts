@@ -14,7 +14,7 @@
 import { SimulationError } from '@interleave/core';
 import type { Finding, FindingEvent } from '../report.js';
 import { describeCall, describeClient, describeOperation, fromIntervals, Raised, show, toOperations, type History, type Operation, type OperationInput } from './history.js';
-import { canonical, deepEqual, outputsEqual, type Model } from './models.js';
+import { canonical, deepEqual, fnv, outputsEqual, type Model } from './models.js';
 import { historyTable, type HistoryTable } from './table.js';
 
 /** Limits that make the search answer `unknown` instead of running on. */
@@ -489,16 +489,6 @@ function stateHasher<S>(model: Model<S>): (s: S) => number {
     if (v === undefined) memo.set(s, (v = of(s)));
     return v;
   };
-}
-
-/** FNV-1a, 32 bits. */
-function fnv(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** A 32-bit integer mixer (murmur3's finaliser): Zobrist keys and numeric hashes. */

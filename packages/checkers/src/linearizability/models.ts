@@ -286,20 +286,23 @@ export class SequenceState {
     private readonly pow: number,
   ) {}
 
-  static readonly EMPTY: SequenceState = new SequenceState([], [], 0, 0, 0, 1);
+  /** An empty sequence with a buffer of its own: a shared one would keep every check's elements. */
+  static empty(): SequenceState {
+    return new SequenceState([], [], 0, 0, 0, 1);
+  }
 
   get size(): number {
     return this.end - this.start;
   }
 
-  /** The oldest element (a queue's next), if any. */
+  /** The oldest element (a queue's next); undefined when empty. */
   first(): unknown {
-    return this.items[this.start];
+    return this.end > this.start ? this.items[this.start] : undefined;
   }
 
-  /** The newest element (a stack's top), if any. */
+  /** The newest element (a stack's top); undefined when empty. */
   last(): unknown {
-    return this.items[this.end - 1];
+    return this.end > this.start ? this.items[this.end - 1] : undefined;
   }
 
   append(x: unknown): SequenceState {
@@ -319,13 +322,23 @@ export class SequenceState {
   }
 
   dropFirst(): SequenceState {
+    this.requireElement('dropFirst');
     const h = this.hashes[this.start]!;
     return new SequenceState(this.items, this.hashes, this.start + 1, this.end, Math.imul((this.hash - h) | 0, BASE_INVERSE) >>> 0, Math.imul(this.pow, BASE_INVERSE));
   }
 
   dropLast(): SequenceState {
+    this.requireElement('dropLast');
     const pow = Math.imul(this.pow, BASE_INVERSE);
     return new SequenceState(this.items, this.hashes, this.start, this.end - 1, (this.hash - Math.imul(this.hashes[this.end - 1]!, pow)) >>> 0, pow);
+  }
+
+  private requireElement(api: string): void {
+    if (this.end > this.start) return;
+    throw new SimulationError(
+      'INVALID_ARGUMENT',
+      `SequenceState.${api}(): the sequence is empty, there is nothing to drop.\n  How to fix: check \`size\` first, as queueModel() and stackModel() do (their \`empty\` option says what an empty container does).`,
+    );
   }
 
   /** Equal contents, element by element as {@link canonical} tells them apart. */
@@ -368,8 +381,8 @@ function inverse32(x: number): number {
   return y;
 }
 
-/** FNV-1a, 32 bits. */
-function fnv(s: string): number {
+/** @internal FNV-1a, 32 bits. */
+export function fnv(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
@@ -377,7 +390,7 @@ function fnv(s: string): number {
 
 /** What a queue and a stack share: the state, its hash and equality, how reports show it. */
 const SEQUENCE = {
-  init: (): SequenceState => SequenceState.EMPTY,
+  init: (): SequenceState => SequenceState.empty(),
   hash: (s: SequenceState): number => s.hash,
   equal: (a: SequenceState, b: SequenceState): boolean => a.equals(b),
   describe: (s: SequenceState): string => s.toString(),
