@@ -138,7 +138,10 @@ interface Node {
  * exploration is cut; `race`, a race at this state whose reversal relied on one of
  * `candidates` already being a backtrack choice here.
  */
-type Deferred = { readonly kind: 'branch'; readonly pid: number } | { readonly kind: 'race'; readonly candidates: readonly number[] };
+type Deferred =
+  | { readonly kind: 'branch'; readonly pid: number }
+  /** `runner`: the process chosen at the state in the run that found the race (where its block of steps began). */
+  | { readonly kind: 'race'; readonly candidates: readonly number[]; readonly runner: number };
 
 interface Event {
   readonly pid: number;
@@ -695,10 +698,10 @@ export class DporSearch {
     // order as in the unbounded search; a choice still to explore may, once explored.
     if (candidates.some((p) => node.clean.has(p)) || candidates.every((p) => node.firm.has(p))) return true;
     if (candidates.some((p) => waiting(node, p))) {
-      (node.deferred ??= []).push({ kind: 'race', candidates });
+      (node.deferred ??= []).push({ kind: 'race', candidates, runner: node.chosen });
       return true;
     }
-    this.reverseBounded(i, candidates);
+    this.reverseBounded(i, candidates, node.chosen);
     return true;
   }
 
@@ -706,7 +709,7 @@ export class DporSearch {
    * Bounded search: reverse the race at state i that one of `candidates` can start,
    * where no choice explored (or to explore) here is known to cover it.
    */
-  private reverseBounded(i: number, candidates: readonly number[]): void {
+  private reverseBounded(i: number, candidates: readonly number[], runner: number): void {
     const node = this.nodes[i]!;
     const live = candidates.filter((p) => !node.firm.has(p));
     if (live.length === 0) return;
@@ -716,11 +719,11 @@ export class DporSearch {
     if (allowed(pick)) {
       node.backtrack.add(pick);
       // Needed only if the bound cuts something under the block's first choice.
-      this.conservative(i, pick, true);
+      this.conservative(i, pick, runner, true);
       return;
     }
     this.cutAt(i);
-    this.conservative(i, pick, false);
+    this.conservative(i, pick, runner, false);
     // Under a delay bound another process can make the reversal cheaper: run first (a
     // step that commutes with the reversed order), it may block or end, and the
     // round-robin default moves on to `pick`. So try every process the bound allows
@@ -749,9 +752,9 @@ export class DporSearch {
    * covers every order the unbounded search would find there and the branch adds
    * nothing: with `defer`, it is added only once that exploration turns out cut.
    */
-  private conservative(i: number, pick: number, defer: boolean): void {
+  private conservative(i: number, pick: number, runner: number, defer: boolean): void {
     let k = i;
-    while (k > 0 && this.nodes[k - 1]!.chosen === this.nodes[k]!.chosen) k--;
+    while (k > 0 && this.nodes[k - 1]!.chosen === runner) k--;
     const start = this.nodes[k]!;
     if (k === i || !start.enabled.includes(pick) || start.enabled.length < 2) return;
     if (!this.within(start.preemptions, start.delays, start.previous, pick, start.enabled)) return;
@@ -774,7 +777,7 @@ export class DporSearch {
         if (node.cut) node.backtrack.add(d.pid);
       } else if (d.candidates.some((p) => node.clean.has(p))) continue;
       else if (d.candidates.some((p) => waiting(node, p))) keep.push(d);
-      else this.reverseBounded(i, d.candidates);
+      else this.reverseBounded(i, d.candidates, d.runner);
     }
     // reverseBounded may have deferred more (never at i itself: its branches go above).
     if (keep.length > 0) (node.deferred ??= []).push(...keep);
