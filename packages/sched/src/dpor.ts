@@ -94,10 +94,29 @@ interface Node {
   /** Footprints of each enabled process's next operation (choice points only). */
   readonly next: PendingFootprints;
   readonly sleep: ReadonlySet<number>;
+  /**
+   * The sleepers that prove their orders covered: put to sleep by explorations the
+   * bound cut nothing from (see `clean`). Without a bound, `sleep` itself.
+   */
+  readonly firm: ReadonlySet<number>;
   /** Source DPOR (and above the split): the choices to explore here. */
   readonly backtrack: Set<number>;
   /** Choices fully explored from here (NO_SLEEPERS until the first; see markDone). */
   done: ReadonlySet<number>;
+  /**
+   * The done choices whose exploration the bound cut nothing from: no run below them
+   * was cut short, no race below them went unreversed for the bound. They cover
+   * their orders as in the unbounded search. Without a bound, `done` itself.
+   */
+  clean: ReadonlySet<number>;
+  /** Whether the bound cut anything from the exploration of `chosen` so far. */
+  cut: boolean;
+  /**
+   * Bounded search: what to add here should the bound cut the exploration of
+   * `chosen` (conservative branches), or should the choice a race relied on turn
+   * out cut (races waiting on a backtrack choice not yet explored). Null: none.
+   */
+  deferred: Deferred[] | null;
   chosen: number;
   /** Optimal DPOR: the branches still to explore here, in order (a wakeup tree). */
   readonly wakeup: WakeupNode[];
@@ -112,6 +131,17 @@ interface Node {
   /** Choice points (two or more runnable processes) before this state. */
   readonly depth: number;
 }
+
+/**
+ * A bounded-search obligation kept at a state until the exploration it depends on
+ * is known: `branch`, a conservative branch to add if the current choice's
+ * exploration is cut; `race`, a race at this state whose reversal relied on one of
+ * `candidates` already being a backtrack choice here.
+ */
+type Deferred =
+  | { readonly kind: 'branch'; readonly pid: number }
+  /** `runner`: the process chosen at the state in the run that found the race (where its block of steps began). */
+  | { readonly kind: 'race'; readonly candidates: readonly number[]; readonly runner: number };
 
 interface Event {
   readonly pid: number;
@@ -314,6 +344,7 @@ export class DporSearch {
     const depth = this.depthAt(i);
     const top = depth < this.splitDepth;
     const sleep = this.reducing && !top ? this.sleepFor(i, (r) => next.get(r)) : NO_SLEEPERS;
+    const firm = this.bounded && this.reducing && !top ? this.sleepFor(i, (r) => next.get(r), true) : sleep;
     const previous = this.nodes[i - 1]?.chosen ?? -1;
     const { preemptions, delays } = this.spentBefore(i);
     const within = (p: number): boolean => this.within(preemptions, delays, previous, p, pids);
@@ -334,23 +365,32 @@ export class DporSearch {
         : pids.includes(previous)
           ? [previous, ...pids.filter((p) => p !== previous)]
           : pids;
-    // Under a bound the explorations that put the sleepers to sleep may have been cut
-    // short by it: when all are asleep, run on with one of them rather than abandon.
-    const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p)) ?? (this.bounded ? order.find(within) : undefined);
+    // Under a bound the explorations that put some sleepers to sleep may have been cut
+    // short by it: when all are asleep, run on with one that is not firmly asleep.
+    const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p)) ?? order.find((p) => !firm.has(p) && within(p));
     if (pick === undefined) {
+      // Abandoned for the bound, not for the sleep sets, if it kept a process from running.
+      if (pids.some((p) => !firm.has(p))) this.cutAt(i);
       this.block(i);
       throw new SleepBlocked();
     }
     // Without reduction (or above the split) every choice within the bound is a branch.
     const full = !this.reducing || top;
     const backtrack = new Set(full ? order.filter(within) : [pick]);
-    if (full) this.boundPruned += pids.length - backtrack.size;
+    if (full && backtrack.size < pids.length) {
+      this.boundPruned += pids.length - backtrack.size;
+      this.cutAt(i);
+    }
     node = {
       enabled: pids,
       next,
       sleep,
+      firm,
       backtrack,
       done: NO_SLEEPERS,
+      clean: NO_SLEEPERS,
+      cut: false,
+      deferred: null,
       chosen: pick,
       wakeup: planned.length > 1 ? planned.slice(1) : [],
       guide: first?.children ?? NO_BRANCHES,
@@ -383,8 +423,12 @@ export class DporSearch {
         enabled: [p.pid],
         next: NO_ACCESSES,
         sleep: NO_SLEEPERS,
+        firm: NO_SLEEPERS,
         backtrack: new Set([p.pid]),
         done: NO_SLEEPERS,
+        clean: NO_SLEEPERS,
+        cut: false,
+        deferred: null,
         chosen: p.pid,
         wakeup: [],
         guide: this.plannedAt(i).find((b) => b.pid === p.pid)?.children ?? NO_BRANCHES,
@@ -394,8 +438,8 @@ export class DporSearch {
         depth: this.depthAt(i),
       };
       // Asleep means "explored from an earlier state" — but under a bound that
-      // exploration may have been cut short, so a bounded search runs on here.
-      if (this.reducing && !this.bounded && this.asleep(i, p.pid, () => this.pendingAccess(p, op))) this.block(i);
+      // exploration may have been cut short: a bounded search runs on unless it was not.
+      if (this.reducing && this.asleep(i, p.pid, () => this.pendingAccess(p, op), this.bounded)) this.block(i);
     }
     let slot = this.slots.get(p.pid);
     if (slot === undefined) {
@@ -443,11 +487,14 @@ export class DporSearch {
     }
     for (const [p, i] of disabledAt) {
       const node = this.nodes[i]!;
-      if (this.isTop(node) || node.sleep.has(p) || node.backtrack.has(p)) continue;
+      if (this.isTop(node) || node.firm.has(p) || node.backtrack.has(p)) continue;
       if (this.mode === 'optimal') {
         if (!node.done.has(p) && !node.wakeup.some((b) => b.pid === p)) node.wakeup.push({ pid: p, locs: node.next.get(p) ?? [], children: [] });
       } else if (this.within(node.preemptions, node.delays, node.previous, p, node.enabled)) node.backtrack.add(p);
-      else this.boundPruned++;
+      else {
+        this.boundPruned++;
+        this.cutAt(i);
+      }
     }
   }
 
@@ -486,7 +533,7 @@ export class DporSearch {
    * operation touches (`now`, its footprint at state i), it affected that operation,
    * so the sleeper wakes.
    */
-  private sleepFor(i: number, now: (pid: number) => readonly Access[] | undefined): ReadonlySet<number> {
+  private sleepFor(i: number, now: (pid: number) => readonly Access[] | undefined, firm = false): ReadonlySet<number> {
     const parent = this.nodes[i - 1];
     const e = this.events[i - 1];
     if (parent === undefined || e === undefined) return NO_SLEEPERS;
@@ -494,17 +541,34 @@ export class DporSearch {
     const keep = (r: number): void => {
       if (stillAsleep(parent, e, r, now)) (out ??= new Set()).add(r);
     };
-    parent.sleep.forEach(keep);
-    parent.done.forEach(keep);
+    (firm ? parent.firm : parent.sleep).forEach(keep);
+    (firm ? parent.clean : parent.done).forEach(keep);
     return out ?? NO_SLEEPERS;
   }
 
-  /** Whether `pid` is in the sleep set at state i (see {@link sleepFor}), without building the set: a forced step asks for one process. */
-  private asleep(i: number, pid: number, now: () => readonly Access[]): boolean {
+  /**
+   * Whether `pid` is in the sleep set at state i (see {@link sleepFor}), or in its firm
+   * part, without building the set: a forced step asks for one process.
+   */
+  private asleep(i: number, pid: number, now: () => readonly Access[], firm: boolean): boolean {
     const parent = this.nodes[i - 1];
     const e = this.events[i - 1];
-    if (parent === undefined || e === undefined || (!parent.sleep.has(pid) && !parent.done.has(pid))) return false;
+    if (parent === undefined || e === undefined) return false;
+    if (firm ? !parent.firm.has(pid) && !parent.clean.has(pid) : !parent.sleep.has(pid) && !parent.done.has(pid)) return false;
     return stillAsleep(parent, e, pid, now);
+  }
+
+  /**
+   * The bound cut something at state i: a run, a branch, or the reversal of a race.
+   * The explorations of the choices that led here are no longer proof that their
+   * orders are covered. (Marks are closed upwards: an ancestor of a cut state is cut.)
+   */
+  private cutAt(i: number): void {
+    for (let k = Math.min(i, this.nodes.length) - 1; k >= 0; k--) {
+      const node = this.nodes[k]!;
+      if (node.cut) return;
+      node.cut = true;
+    }
   }
 
   /**
@@ -623,19 +687,43 @@ export class DporSearch {
     }
     const candidates = initials.filter((p) => node.enabled.includes(p));
     if (candidates.length === 0) return false;
-    // Under a bound, the runs behind a backtrack choice or a sleeper may have been cut
-    // short by it: neither proves this order covered, so a bounded search branches still.
-    const bounded = this.bounded;
-    if (!bounded && candidates.some((p) => node.backtrack.has(p))) return true;
-    // Any initial can start the reversed order: prefer one the bound allows here.
-    const allowed = (p: number): boolean => this.within(node.preemptions, node.delays, node.previous, p, node.enabled);
-    const pick = candidates.find((p) => !node.sleep.has(p) && allowed(p)) ?? candidates.find((p) => !node.sleep.has(p)) ?? (bounded ? candidates[0] : undefined);
-    if (pick === undefined) return true;
-    if (bounded) this.conservative(i, pick);
-    if (allowed(pick)) {
-      node.backtrack.add(pick);
+    if (!this.bounded) {
+      if (candidates.some((p) => node.backtrack.has(p))) return true;
+      const pick = candidates.find((p) => !node.sleep.has(p));
+      if (pick !== undefined) node.backtrack.add(pick);
       return true;
     }
+    // Under a bound, the runs behind a backtrack choice or a sleeper may have been cut
+    // short by it. A choice explored with nothing cut, or a firm sleeper, covers this
+    // order as in the unbounded search; a choice still to explore may, once explored.
+    if (candidates.some((p) => node.clean.has(p)) || candidates.every((p) => node.firm.has(p))) return true;
+    if (candidates.some((p) => waiting(node, p))) {
+      (node.deferred ??= []).push({ kind: 'race', candidates, runner: node.chosen });
+      return true;
+    }
+    this.reverseBounded(i, candidates, node.chosen);
+    return true;
+  }
+
+  /**
+   * Bounded search: reverse the race at state i that one of `candidates` can start,
+   * where no choice explored (or to explore) here is known to cover it.
+   */
+  private reverseBounded(i: number, candidates: readonly number[], runner: number): void {
+    const node = this.nodes[i]!;
+    const live = candidates.filter((p) => !node.firm.has(p));
+    if (live.length === 0) return;
+    // Any initial can start the reversed order: prefer one the bound allows here.
+    const allowed = (p: number): boolean => this.within(node.preemptions, node.delays, node.previous, p, node.enabled);
+    const pick = live.find((p) => !node.sleep.has(p) && allowed(p)) ?? live.find((p) => !node.sleep.has(p)) ?? live[0]!;
+    if (allowed(pick)) {
+      node.backtrack.add(pick);
+      // Needed only if the bound cuts something under the block's first choice.
+      this.conservative(i, pick, runner, true);
+      return;
+    }
+    this.cutAt(i);
+    this.conservative(i, pick, runner, false);
     // Under a delay bound another process can make the reversal cheaper: run first (a
     // step that commutes with the reversed order), it may block or end, and the
     // round-robin default moves on to `pick`. So try every process the bound allows
@@ -649,10 +737,9 @@ export class DporSearch {
       if (!earlier.enabled.includes(pick)) continue;
       if (!this.within(earlier.preemptions, earlier.delays, earlier.previous, pick, earlier.enabled)) continue;
       earlier.backtrack.add(pick);
-      return true;
+      return;
     }
     this.boundPruned++;
-    return true;
   }
 
   /**
@@ -660,13 +747,40 @@ export class DporSearch {
    * also try `pick` where the block of steps containing state i began — the latest
    * state at or before i where the scheduler switched process. Switching to `pick`
    * there instead costs what the switch it replaces cost.
+   *
+   * If nothing under that state's current choice is cut by the bound, its exploration
+   * covers every order the unbounded search would find there and the branch adds
+   * nothing: with `defer`, it is added only once that exploration turns out cut.
    */
-  private conservative(i: number, pick: number): void {
+  private conservative(i: number, pick: number, runner: number, defer: boolean): void {
     let k = i;
-    while (k > 0 && this.nodes[k - 1]!.chosen === this.nodes[k]!.chosen) k--;
+    while (k > 0 && this.nodes[k - 1]!.chosen === runner) k--;
     const start = this.nodes[k]!;
     if (k === i || !start.enabled.includes(pick) || start.enabled.length < 2) return;
-    if (this.within(start.preemptions, start.delays, start.previous, pick, start.enabled)) start.backtrack.add(pick);
+    if (!this.within(start.preemptions, start.delays, start.previous, pick, start.enabled)) return;
+    if (defer && !start.cut) (start.deferred ??= []).push({ kind: 'branch', pid: pick });
+    else start.backtrack.add(pick);
+  }
+
+  /**
+   * Bounded search, as the exploration of state i's current choice ends: settle the
+   * obligations that waited on it (see {@link Deferred}).
+   */
+  private settle(i: number): void {
+    const node = this.nodes[i]!;
+    const deferred = node.deferred;
+    if (deferred === null) return;
+    node.deferred = null;
+    const keep: Deferred[] = [];
+    for (const d of deferred) {
+      if (d.kind === 'branch') {
+        if (node.cut) node.backtrack.add(d.pid);
+      } else if (d.candidates.some((p) => node.clean.has(p))) continue;
+      else if (d.candidates.some((p) => waiting(node, p))) keep.push(d);
+      else this.reverseBounded(i, d.candidates, d.runner);
+    }
+    // reverseBounded may have deferred more (never at i itself: its branches go above).
+    if (keep.length > 0) (node.deferred ??= []).push(...keep);
   }
 
   /**
@@ -709,11 +823,16 @@ export class DporSearch {
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
       markDone(node, node.chosen);
+      if (this.bounded) {
+        if (!node.cut) markClean(node, node.chosen);
+        this.settle(i);
+      }
       // Another shard's subtree: leave it at once, branching only above the split.
       if (skipSubtree && !this.isTop(node)) continue;
-      const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node, this.bounded);
+      const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node);
       if (branch !== null) {
         node.chosen = branch.pid;
+        node.cut = false;
         node.guide = branch.children;
         this.nodes.length = i + 1;
         this.replayed = i + 1;
@@ -800,10 +919,20 @@ function markDone(node: Node, pid: number): void {
   else (node.done as Set<number>).add(pid);
 }
 
+function markClean(node: Node, pid: number): void {
+  if (node.clean === NO_SLEEPERS) node.clean = new Set([pid]);
+  else (node.clean as Set<number>).add(pid);
+}
+
+/** Whether `pid` is a backtrack choice at `node` still to be explored (see nextChoice). */
+function waiting(node: Node, pid: number): boolean {
+  return node.backtrack.has(pid) && !node.done.has(pid) && !node.firm.has(pid);
+}
+
 /** Source DPOR: the next backtrack choice not yet explored here. */
-function nextChoice(node: Node, bounded: boolean): { pid: number; children: readonly WakeupNode[] } | null {
-  // Under a bound, the exploration that put a process to sleep may have been cut short by it.
-  for (const p of node.backtrack) if (!node.done.has(p) && (bounded || !node.sleep.has(p))) return { pid: p, children: NO_BRANCHES };
+function nextChoice(node: Node): { pid: number; children: readonly WakeupNode[] } | null {
+  // Under a bound only a firm sleeper is skipped: the exploration that put another to sleep may have been cut short.
+  for (const p of node.backtrack) if (!node.done.has(p) && !node.firm.has(p)) return { pid: p, children: NO_BRANCHES };
   return null;
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { program, type Event, type Op, type World } from '@interleave/core';
 import { exhaustive, explore } from '../src/index.js';
 import { blockingProgram, blockingSpec, sharedMemoryProgram } from './random-programs.js';
+import { fibBench, reorder } from '../../../bench/sctbench.js';
 
 const untimed = { timing: 'untimed' } as const;
 
@@ -176,11 +177,11 @@ describe('exhaustive exploration with partial-order reduction', () => {
     expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(every.outcomes.map((o) => o.key)));
   });
 
-  it('under a bound, a state where every runnable process is asleep runs on instead of abandoning the execution', async () => {
+  it('under a bound that cuts nothing, sleepers are firm: no run is abandoned, none repeated', async () => {
     // P0 = cas(c, 1→1), P1 = exchange(c, 1), P2 = cas(c, 1→1): every order is free of
     // preemptions. P0 and P1, run first from the state where all three could start,
-    // are asleep when P2 runs first there; under a bound the runs that put them to
-    // sleep may have been cut short by it, so the search goes on with one of them.
+    // are asleep when P2 runs first there; the runs that put them to sleep were not cut
+    // by the bound, so they prove their orders covered, as in the unbounded search.
     const prog = sharedMemoryProgram([
       [{ kind: 'cas', cell: 1, expected: 1, value: 1 }],
       [{ kind: 'exchange', cell: 1, value: 1 }],
@@ -190,6 +191,22 @@ describe('exhaustive exploration with partial-order reduction', () => {
     expect([bounded.executions, bounded.stats.redundant]).toEqual([6, 0]);
     const unbounded = await explore(prog, { strategy: exhaustive({ reduction: 'source' }), run: untimed });
     expect(unbounded.stats.redundant).toBe(0);
+  });
+});
+
+describe('bounded search where the bound cuts nothing', () => {
+  // A sleeper or an explored choice proves its orders covered when the bound cut
+  // nothing below it: then the bounded search is the unbounded source DPOR search.
+  it.each([
+    ['reorder(4) fixed, preemptions ≤ 9', reorder(4).fixed!, { preemptionBound: 9 }],
+    ['fib_bench(2) fixed, preemptions ≤ 9', fibBench(2).fixed!, { preemptionBound: 9 }],
+    ['fib_bench(2), delays ≤ 40', fibBench(2).program, { delayBound: 40 }],
+  ] as const)('%s explores as many executions as unbounded source DPOR', async (_, prog, bound) => {
+    const bounded = await explore(prog, { strategy: exhaustive(bound), run: untimed });
+    const unbounded = await explore(prog, { strategy: exhaustive({ reduction: 'source' }), run: untimed });
+    expect(bounded.stats.boundPruned).toBe(0);
+    expect(bounded.executions).toBe(unbounded.executions);
+    expect(new Set(bounded.outcomes.map((o) => o.key))).toEqual(new Set(unbounded.outcomes.map((o) => o.key)));
   });
 });
 
