@@ -10,7 +10,8 @@ export interface ExhaustiveOptions {
   /**
    * Explore only executions with at most this many preemptions (switching away from
    * a process that could have continued). Bounded search is incomplete: the report
-   * says so when the bound cut anything off.
+   * says so when the bound cut anything off (`stats.boundPruned`), and is a proof
+   * when it cut nothing.
    */
   readonly preemptionBound?: number;
   /**
@@ -370,17 +371,14 @@ export class DporSearch {
     const pick = first?.pid ?? order.find((p) => !sleep.has(p) && within(p)) ?? order.find((p) => !firm.has(p) && within(p));
     if (pick === undefined) {
       // Abandoned for the bound, not for the sleep sets, if it kept a process from running.
-      if (pids.some((p) => !firm.has(p))) this.cutAt(i);
+      if (pids.some((p) => !firm.has(p))) this.cutAt(i, 1);
       this.block(i);
       throw new SleepBlocked();
     }
     // Without reduction (or above the split) every choice within the bound is a branch.
     const full = !this.reducing || top;
     const backtrack = new Set(full ? order.filter(within) : [pick]);
-    if (full && backtrack.size < pids.length) {
-      this.boundPruned += pids.length - backtrack.size;
-      this.cutAt(i);
-    }
+    if (full && backtrack.size < pids.length) this.cutAt(i, pids.length - backtrack.size);
     node = {
       enabled: pids,
       next,
@@ -491,10 +489,7 @@ export class DporSearch {
       if (this.mode === 'optimal') {
         if (!node.done.has(p) && !node.wakeup.some((b) => b.pid === p)) node.wakeup.push({ pid: p, locs: node.next.get(p) ?? [], children: [] });
       } else if (this.within(node.preemptions, node.delays, node.previous, p, node.enabled)) node.backtrack.add(p);
-      else {
-        this.boundPruned++;
-        this.cutAt(i);
-      }
+      else this.cutAt(i, 1);
     }
   }
 
@@ -559,11 +554,14 @@ export class DporSearch {
   }
 
   /**
-   * The bound cut something at state i: a run, a branch, or the reversal of a race.
-   * The explorations of the choices that led here are no longer proof that their
-   * orders are covered. (Marks are closed upwards: an ancestor of a cut state is cut.)
+   * The bound cut something at state i: a run, a branch, or the reversal of a race
+   * (`alternatives` of them, counted in `boundPruned`: a search that counts none is
+   * as complete as one without the bound). The explorations of the choices that led
+   * here are no longer proof that their orders are covered. (Marks are closed
+   * upwards: an ancestor of a cut state is cut.)
    */
-  private cutAt(i: number): void {
+  private cutAt(i: number, alternatives: number): void {
+    this.boundPruned += alternatives;
     for (let k = Math.min(i, this.nodes.length) - 1; k >= 0; k--) {
       const node = this.nodes[k]!;
       if (node.cut) return;
@@ -722,7 +720,7 @@ export class DporSearch {
       this.conservative(i, pick, runner, true);
       return;
     }
-    this.cutAt(i);
+    this.cutAt(i, 1);
     this.conservative(i, pick, runner, false);
     // Under a delay bound another process can make the reversal cheaper: run first (a
     // step that commutes with the reversed order), it may block or end, and the
@@ -739,7 +737,6 @@ export class DporSearch {
       earlier.backtrack.add(pick);
       return;
     }
-    this.boundPruned++;
   }
 
   /**

@@ -161,7 +161,11 @@ export interface ExploreReport {
   readonly executions: number;
   /** True when an exhaustive strategy ran every execution there is. */
   readonly complete: boolean;
-  /** The strategy was bounded (preemptions, delays): `complete` means complete within the bound. */
+  /**
+   * The strategy was bounded (preemptions, delays): `complete` means complete within
+   * the bound — and, when the bound cut nothing (`stats.boundPruned` is 0), complete
+   * as an unbounded search is.
+   */
   readonly bounded: boolean;
   /** A property judged the runs (else only their status did). */
   readonly hasProperty: boolean;
@@ -176,7 +180,10 @@ export interface ExploreReport {
     readonly executionsPerSecond: number;
     /** Exhaustive: executions abandoned as already covered. */
     readonly redundant: number;
-    /** Exhaustive: alternatives cut off by a preemption bound. */
+    /**
+     * Exhaustive: alternatives cut off by a preemption or delay bound — runs, branches
+     * and race reversals it did not allow. 0 under a bound: the bound changed nothing.
+     */
     readonly boundPruned: number;
     /**
      * Exhaustive: runs abandoned — as redundant, or run only to step over another
@@ -609,7 +616,7 @@ export function summarise(
       `  ${minimised(failure)} ${failure.preemptions} preemption(s), ${failure.steps} steps; replay with: ${failure.token}`
     );
   }
-  if (complete && source.bounded === true) {
+  if (complete && source.bounded === true && boundPruned > 0) {
     return (
       `${strategy}: the bounded search finished after ${executions} execution(s); ${what} in every one; ${outcomes} distinct outcome(s). ` +
       `Executions beyond the bound were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}, and partial-order reduction under a bound ` +
@@ -617,9 +624,11 @@ export function summarise(
     );
   }
   if (complete) {
-    return `${strategy}: all ${executions} distinct executions explored (complete up to partial-order equivalence); ${what} in every one; ${outcomes} distinct outcome(s).`;
+    // A bound that cut nothing leaves the search what it would be without it: a proof.
+    const uncut = source.bounded === true ? '; the bound cut nothing' : '';
+    return `${strategy}: all ${executions} distinct executions explored (complete up to partial-order equivalence${uncut}); ${what} in every one; ${outcomes} distinct outcome(s).`;
   }
-  const bound = boundPruned > 0 ? `; the preemption bound cut off ${boundPruned} alternative(s), so this is not a proof` : '';
+  const bound = boundPruned > 0 ? `; the bound cut off ${boundPruned} alternative(s), so this is not a proof` : '';
   return `${strategy}: ${executions} execution(s), no failure (stopped by ${stoppedBy}${bound}); ${outcomes} distinct outcome(s). This is evidence, not a proof.`;
 }
 

@@ -253,6 +253,50 @@ describe('soundness of the reduction', () => {
   });
 });
 
+describe('a bound that cuts nothing', () => {
+  it('leaves a proof: the summary says every distinct execution was explored, and a bound that cuts says it is not one', async () => {
+    const loose = await explore(writerReaders(3), { strategy: exhaustive({ preemptionBound: 10 }), run: untimed });
+    const unbounded = await explore(writerReaders(3), { strategy: exhaustive({ reduction: 'source' }), run: untimed });
+    expect(loose.stats.boundPruned).toBe(0);
+    expect(loose.executions).toBe(unbounded.executions);
+    expect(loose.summary).toBe(`exhaustive(preemptions ≤ 10): all ${loose.executions} distinct executions explored (complete up to partial-order equivalence; the bound cut nothing); every run ended ok in every one; ${loose.outcomes.length} distinct outcome(s).`);
+    const tight = await explore(writerReaders(3), { strategy: exhaustive({ preemptionBound: 0 }), run: untimed });
+    expect(tight.stats.boundPruned).toBeGreaterThan(0);
+    expect(tight.summary).toContain(`(${tight.stats.boundPruned} alternative(s) cut)`);
+  });
+
+  it.each([
+    ['preemption', { preemptionBound: 1 }],
+    ['delay', { delayBound: 1 }],
+  ] as const)('under a %s bound, a search that counts nothing cut reaches every outcome of the unbounded, unreduced search (random programs)', async (_, bound) => {
+    let proofs = 0;
+    let cut = 0;
+    await fc.assert(
+      fc.asyncProperty(blockingSpec, async (spec) => {
+        const prog = blockingProgram(spec);
+        const outcome = (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`;
+        const run = { timing: 'untimed', queueFeeder: false } as const;
+        const bounded = await explore(prog, { strategy: exhaustive(bound), run, outcome, budget: { executions: 5_000 } });
+        fc.pre(bounded.complete);
+        if (bounded.stats.boundPruned > 0) {
+          cut++;
+          return;
+        }
+        const full = await explore(prog, { strategy: exhaustive({ reduction: false }), run, outcome, budget: { executions: 5_000 } });
+        fc.pre(full.complete);
+        expect(new Set(bounded.outcomes.map((o) => o.key))).toEqual(new Set(full.outcomes.map((o) => o.key)));
+        // A run that deadlocks or raises makes the summary a failure's; the others say it is a proof.
+        if (bounded.failure === undefined) expect(bounded.summary).toContain('the bound cut nothing');
+        proofs++;
+      }),
+      { numRuns: 30, seed: 20261129, maxSkipsPerRun: 1000 },
+    );
+    // Both kinds occur: the law is not vacuous, and the bound does cut some programs.
+    expect(proofs).toBeGreaterThanOrEqual(5);
+    expect(cut).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('reduction and blocking', () => {
   it('reverses two critical sections even when the first takes a re-entrant lock twice', async () => {
     // The second acquire of the holder hides the first from a naive race check: the
