@@ -7,6 +7,12 @@ import { fibBench, reorder } from '../../../bench/sctbench.js';
 
 const untimed = { timing: 'untimed' } as const;
 
+/** How random programs are compared: untimed, no feeder threads, the outcome read when the run ends (after every child has logged). */
+const comparison = {
+  run: { timing: 'untimed', queueFeeder: false },
+  outcome: (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`,
+} as const;
+
 /** One writer and n readers of one Event: every reader sees it set or not — 2^n traces. */
 function writerReaders(n: number) {
   return program(
@@ -236,11 +242,8 @@ describe('soundness of the reduction', () => {
     await fc.assert(
       fc.asyncProperty(blockingSpec, async (spec) => {
         const prog = blockingProgram(spec);
-        // The outcome is read when the run ends, after every child has logged.
-        const outcome = (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`;
-        const run = { timing: 'untimed', queueFeeder: false } as const;
-        const reduced = await explore(prog, { strategy: exhaustive({ reduction }), run, outcome });
-        const full = await explore(prog, { strategy: exhaustive({ reduction: false }), run, outcome, budget: { executions: 5_000 } });
+        const reduced = await explore(prog, { strategy: exhaustive({ reduction }), ...comparison });
+        const full = await explore(prog, { strategy: exhaustive({ reduction: false }), ...comparison, budget: { executions: 5_000 } });
         fc.pre(full.complete); // the unreduced baseline must finish for the comparison to mean anything
         expect(reduced.complete).toBe(true);
         expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(full.outcomes.map((o) => o.key)));
@@ -274,15 +277,13 @@ describe('a bound that cuts nothing', () => {
     await fc.assert(
       fc.asyncProperty(blockingSpec, async (spec) => {
         const prog = blockingProgram(spec);
-        const outcome = (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`;
-        const run = { timing: 'untimed', queueFeeder: false } as const;
-        const bounded = await explore(prog, { strategy: exhaustive(bound), run, outcome, budget: { executions: 5_000 } });
+        const bounded = await explore(prog, { strategy: exhaustive(bound), ...comparison, budget: { executions: 5_000 } });
         fc.pre(bounded.complete);
         if (bounded.stats.boundPruned > 0) {
           cut++;
           return;
         }
-        const full = await explore(prog, { strategy: exhaustive({ reduction: false }), run, outcome, budget: { executions: 5_000 } });
+        const full = await explore(prog, { strategy: exhaustive({ reduction: false }), ...comparison, budget: { executions: 5_000 } });
         fc.pre(full.complete);
         expect(new Set(bounded.outcomes.map((o) => o.key))).toEqual(new Set(full.outcomes.map((o) => o.key)));
         // A run that deadlocks or raises makes the summary a failure's; the others say it is a proof.

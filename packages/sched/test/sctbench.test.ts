@@ -21,6 +21,7 @@ import {
   carter01,
   circularBuffer,
   fibBench,
+  fixedSize,
   lazy01,
   queue,
   reorder,
@@ -39,22 +40,7 @@ const hunt = (prog: Program, strategy: ExplorationStrategy, executions: number, 
 // The benchmarks at test sizes. reorder and wronglock grow with their thread count
 // under a bounded search (bench/bugs.ts has the suite's sizes), so the tests take
 // reorder_3 and _4, twostage with 3 writers and wronglock with 3 funcB threads.
-const benchmarks: BugBenchmark[] = [
-  reorder(3),
-  reorder(4),
-  twostage(),
-  twostage(3, 1),
-  wronglock(3),
-  account(),
-  lazy01(),
-  carter01(),
-  stack(),
-  queue(),
-  circularBuffer(),
-  tokenRing(),
-  bluetoothDriver(),
-  fibBench(2),
-];
+const benchmarks: BugBenchmark[] = [reorder(3), reorder(4), twostage(), twostage(3, 1), wronglock(3), ...fixedSize(), fibBench(2)];
 
 describe('each bug is found by the bounded search with the bound it needs, and replays', () => {
   it.each(benchmarks.map((b) => ({ name: b.name, b })))('$name', async ({ b }) => {
@@ -79,7 +65,7 @@ describe('delay bounding: the delays each bug needs', () => {
   // Round-robin from the process that ran last, so a thread created last is far from
   // the front: reorder_n needs n − 1 delays, one per setter, where it needs one preemption.
   it.each(
-    [reorder(3), reorder(4), twostage(), wronglock(), account(), lazy01(), carter01(), stack(), queue(), circularBuffer(), tokenRing(), bluetoothDriver(), fibBench(2)].map((b) => ({
+    [reorder(3), reorder(4), twostage(), wronglock(), ...fixedSize(), fibBench(2)].map((b) => ({
       name: b.name,
       b,
     })),
