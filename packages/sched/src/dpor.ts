@@ -112,12 +112,6 @@ interface Node {
   clean: ReadonlySet<number>;
   /** Whether the bound cut anything from the exploration of `chosen` so far. */
   cut: boolean;
-  /**
-   * Bounded search: what to add here should the bound cut the exploration of
-   * `chosen` (conservative branches), or should the choice a race relied on turn
-   * out cut (races waiting on a backtrack choice not yet explored). Null: none.
-   */
-  deferred: Deferred[] | null;
   chosen: number;
   /** Optimal DPOR: the branches still to explore here, in order (a wakeup tree). */
   readonly wakeup: WakeupNode[];
@@ -132,17 +126,6 @@ interface Node {
   /** Choice points (two or more runnable processes) before this state. */
   readonly depth: number;
 }
-
-/**
- * A bounded-search obligation kept at a state until the exploration it depends on
- * is known: `branch`, a conservative branch to add if the current choice's
- * exploration is cut; `race`, a race at this state whose reversal relied on one of
- * `candidates` already being a backtrack choice here.
- */
-type Deferred =
-  | { readonly kind: 'branch'; readonly pid: number }
-  /** `runner`: the process chosen at the state in the run that found the race (where its block of steps began). */
-  | { readonly kind: 'race'; readonly candidates: readonly number[]; readonly runner: number };
 
 interface Event {
   readonly pid: number;
@@ -388,7 +371,6 @@ export class DporSearch {
       done: NO_SLEEPERS,
       clean: NO_SLEEPERS,
       cut: false,
-      deferred: null,
       chosen: pick,
       wakeup: planned.length > 1 ? planned.slice(1) : [],
       guide: first?.children ?? NO_BRANCHES,
@@ -426,8 +408,7 @@ export class DporSearch {
         done: NO_SLEEPERS,
         clean: NO_SLEEPERS,
         cut: false,
-        deferred: null,
-        chosen: p.pid,
+          chosen: p.pid,
         wakeup: [],
         guide: this.plannedAt(i).find((b) => b.pid === p.pid)?.children ?? NO_BRANCHES,
         preemptions,
@@ -693,19 +674,18 @@ export class DporSearch {
     }
     // Under a bound, the runs behind a backtrack choice or a sleeper may have been cut
     // short by it. A choice explored with nothing cut, or a firm sleeper, covers this
-    // order as in the unbounded search; a choice still to explore may, once explored.
+    // order as in the unbounded search; anything else is reversed now. (Waiting for a
+    // choice still to explore, and reversing only if its exploration turned out cut,
+    // lost an outcome under a preemption bound together with postponed conservative
+    // branches.)
     if (candidates.some((p) => node.clean.has(p)) || candidates.every((p) => node.firm.has(p))) return true;
-    if (candidates.some((p) => waiting(node, p))) {
-      (node.deferred ??= []).push({ kind: 'race', candidates, runner: node.chosen });
-      return true;
-    }
     this.reverseBounded(i, candidates, node.chosen);
     return true;
   }
 
   /**
    * Bounded search: reverse the race at state i that one of `candidates` can start,
-   * where no choice explored (or to explore) here is known to cover it.
+   * where no choice explored here is known to cover it.
    */
   private reverseBounded(i: number, candidates: readonly number[], runner: number): void {
     const node = this.nodes[i]!;
@@ -716,12 +696,11 @@ export class DporSearch {
     const pick = live.find((p) => !node.sleep.has(p) && allowed(p)) ?? live.find((p) => !node.sleep.has(p)) ?? live[0]!;
     if (allowed(pick)) {
       node.backtrack.add(pick);
-      // Needed only if the bound cuts something under the block's first choice.
-      this.conservative(i, pick, runner, true);
+      this.conservative(i, pick, runner);
       return;
     }
     this.cutAt(i, 1);
-    this.conservative(i, pick, runner, false);
+    this.conservative(i, pick, runner);
     // Under a delay bound another process can make the reversal cheaper: run first (a
     // step that commutes with the reversed order), it may block or end, and the
     // round-robin default moves on to `pick`. So try every process the bound allows
@@ -743,41 +722,18 @@ export class DporSearch {
    * Bounded POR's conservative branch (Coons, Musuvathi, McKinley, OOPSLA 2013):
    * also try `pick` where the block of steps containing state i began — the latest
    * state at or before i where the scheduler switched process. Switching to `pick`
-   * there instead costs what the switch it replaces cost.
-   *
-   * If nothing under that state's current choice is cut by the bound, its exploration
-   * covers every order the unbounded search would find there and the branch adds
-   * nothing: with `defer`, it is added only once that exploration turns out cut.
+   * there instead costs what the switch it replaces cost. Added at once, even when
+   * nothing under that state's current choice turns out cut: the branch starts with
+   * another process, which an uncut exploration of the current one does not cover
+   * (postponing it until a cut was seen lost an outcome under a preemption bound).
    */
-  private conservative(i: number, pick: number, runner: number, defer: boolean): void {
+  private conservative(i: number, pick: number, runner: number): void {
     let k = i;
     while (k > 0 && this.nodes[k - 1]!.chosen === runner) k--;
     const start = this.nodes[k]!;
     if (k === i || !start.enabled.includes(pick) || start.enabled.length < 2) return;
     if (!this.within(start.preemptions, start.delays, start.previous, pick, start.enabled)) return;
-    if (defer && !start.cut) (start.deferred ??= []).push({ kind: 'branch', pid: pick });
-    else start.backtrack.add(pick);
-  }
-
-  /**
-   * Bounded search, as the exploration of state i's current choice ends: settle the
-   * obligations that waited on it (see {@link Deferred}).
-   */
-  private settle(i: number): void {
-    const node = this.nodes[i]!;
-    const deferred = node.deferred;
-    if (deferred === null) return;
-    node.deferred = null;
-    const keep: Deferred[] = [];
-    for (const d of deferred) {
-      if (d.kind === 'branch') {
-        if (node.cut) node.backtrack.add(d.pid);
-      } else if (d.candidates.some((p) => node.clean.has(p))) continue;
-      else if (d.candidates.some((p) => waiting(node, p))) keep.push(d);
-      else this.reverseBounded(i, d.candidates, d.runner);
-    }
-    // reverseBounded may have deferred more (never at i itself: its branches go above).
-    if (keep.length > 0) (node.deferred ??= []).push(...keep);
+    start.backtrack.add(pick);
   }
 
   /**
@@ -820,10 +776,7 @@ export class DporSearch {
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
       markDone(node, node.chosen);
-      if (this.bounded) {
-        if (!node.cut) markClean(node, node.chosen);
-        this.settle(i);
-      }
+      if (this.bounded && !node.cut) markClean(node, node.chosen);
       // Another shard's subtree: leave it at once, branching only above the split.
       if (skipSubtree && !this.isTop(node)) continue;
       const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node);
@@ -919,11 +872,6 @@ function markDone(node: Node, pid: number): void {
 function markClean(node: Node, pid: number): void {
   if (node.clean === NO_SLEEPERS) node.clean = new Set([pid]);
   else (node.clean as Set<number>).add(pid);
-}
-
-/** Whether `pid` is a backtrack choice at `node` still to be explored (see nextChoice). */
-function waiting(node: Node, pid: number): boolean {
-  return node.backtrack.has(pid) && !node.done.has(pid) && !node.firm.has(pid);
 }
 
 /** Source DPOR: the next backtrack choice not yet explored here. */

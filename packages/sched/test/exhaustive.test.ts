@@ -135,6 +135,32 @@ describe('exhaustive exploration with partial-order reduction', () => {
     expect(reduced.executions).toBeLessThan(every.executions);
   });
 
+  it('a preemption bound of 1 reaches the outcome only a conservative branch reaches, even when nothing under its state is cut', async () => {
+    // helper-38's differential: postponing the conservative branch until the block
+    // start's current choice turned out cut (and a race until the choice it relied on
+    // did) lost the run P2, P2, P0 (all), P1 (all), P2 — one preemption.
+    const prog = sharedMemoryProgram([
+      [
+        { kind: 'fetchAdd', cell: 0, value: 0 },
+        { kind: 'flag', op: 'set' },
+      ],
+      [
+        { kind: 'cas', cell: 1, expected: 1, value: 2 },
+        { kind: 'flag', op: 'isSet' },
+      ],
+      [
+        { kind: 'fetchAdd', cell: 0, value: 1 },
+        { kind: 'fetchAdd', cell: 1, value: 1 },
+        { kind: 'exchange', cell: 1, value: 0 },
+      ],
+    ]);
+    const outcome = (r: { status: string; value?: unknown }): string => `${r.status} ${JSON.stringify(r.value)}`;
+    const reduced = await explore(prog, { strategy: exhaustive({ preemptionBound: 1 }), run: untimed, outcome });
+    const every = await explore(prog, { strategy: exhaustive({ reduction: false, preemptionBound: 1 }), run: untimed, outcome });
+    expect(reduced.outcomes.map((o) => o.key)).toContain('ok [["1"],["true","true"],["0","0","2"]]');
+    expect(new Set(reduced.outcomes.map((o) => o.key))).toEqual(new Set(every.outcomes.map((o) => o.key)));
+  });
+
   it('a delay bound reverses a race through an initial it can afford: the read before the write', async () => {
     // The race of P2's write and P3's read could be reversed by running main (its join
     // comes first in the sequence to replay) or P3 first; main costs two delays there,
