@@ -13,7 +13,7 @@ import { createRng, type IssueEvent, type Monitor, type MonitorContext, type Pro
 import { CheckerBase, FindingLog, type Checker, type FailOn } from './checker.js';
 import { deadlockReport } from './deadlock.js';
 import type { Finding, FindingEvent } from './report.js';
-import { PidTable, VIEW_EVENTS, VIEW_OPS, isEnabled, type RunView } from './run-view.js';
+import { PidTable, VIEW_EVENTS, VIEW_OPS, isEnabled, opName, type RunView } from './run-view.js';
 
 /** Options of {@link lockOrder}. */
 export interface LockOrderOptions {
@@ -33,6 +33,8 @@ export interface LockOrderSite {
   readonly holdsAt: { readonly step: number; readonly time: number };
   readonly acquires: string;
   readonly acquiresAt: { readonly step: number; readonly time: number };
+  /** The operation that took `acquires` for its own step, when not an acquire: a synchronized Value's access (`Value#1.update()`). */
+  readonly via?: string;
   /** Other locks it held throughout (they did not serialise this cycle). */
   readonly alsoHeld: readonly string[];
 }
@@ -81,6 +83,8 @@ interface Edge {
   readonly clock: number;
   /** Locks held since before `from` was taken: a lock common to two edges keeps them apart. */
   readonly gates: readonly string[];
+  /** The operation that took `to` implicitly (see LockOrderSite.via). */
+  readonly via?: string;
 }
 
 /**
@@ -179,7 +183,8 @@ class LockOrderChecker extends CheckerBase {
 
   constructor(options: LockOrderOptions) {
     // Its own, and the view's: not the data operations and prints of most steps.
-    super(new FindingLog(options.failOn ?? 'never'), VIEW_EVENTS, [...VIEW_OPS, 'acquire', 'release', 'isAlive']);
+    // Access events too: a synchronized Value's or Array's access takes its lock for its step.
+    super(new FindingLog(options.failOn ?? 'never'), [...VIEW_EVENTS, 'access'], [...VIEW_OPS, 'acquire', 'release', 'isAlive']);
     this.maxCycle = options.maxCycle ?? 4;
     this.isLock = options.semaphores === true ? LOCKS_AND_SEMAPHORES : LOCKS;
   }
@@ -248,6 +253,16 @@ class LockOrderChecker extends CheckerBase {
         }
         break;
       }
+      case 'access': {
+        // A synchronized access waits for its object's lock like an acquire: while
+        // holding others, that is an ordering (`with a: v.value += 1` against
+        // `with v.get_lock(): with a:`). Its step releases the lock again.
+        const lock = ev.lock;
+        if (lock === undefined || this.holder(ev.pid).held.length === 0 || !this.lock(lock).isLock) break;
+        const op = this.view.issued(ev.pid);
+        this.edgesTo(ev.pid, lock, ev.step, ev.time, op === null ? `${ev.obj} access` : opName(op.obj, op.op));
+        break;
+      }
       case 'exit': {
         // Killed while it waited for a lock: the request counts all the same.
         const waiting = ev.reason === 'terminated' ? this.waitingFor(ev.pid) : null;
@@ -293,13 +308,20 @@ class LockOrderChecker extends CheckerBase {
   private requested(pid: number, obj: string): void {
     const ev = this.view.issued(pid);
     if (ev === null || ev.args.length > 0 || !this.lock(obj).isLock) return;
+    this.edgesTo(pid, obj, ev.step, ev.time);
+  }
+
+  /** `pid` asked for lock `obj` at `step`: an edge from every lock it holds (none if it holds `obj` itself). */
+  private edgesTo(pid: number, obj: string, step: number, time: number, via?: string): void {
     const me = this.holder(pid);
     const mine = me.held;
     if (mine.length === 0 || indexOf(mine, obj) >= 0) return; // re-entrant (RLock) or self-deadlock: not an ordering
     const clock = me.vc.own;
     for (let i = 0; i < mine.length; i++) {
       const h = mine[i]!;
-      this.addEdge({ from: h.lock, to: obj, pid, first: { step: h.step, time: h.time, vc: h.vc }, step: ev.step, time: ev.time, clock, gates: mine.slice(0, i).map((g) => g.lock) });
+      const first = { step: h.step, time: h.time, vc: h.vc };
+      const gates = mine.slice(0, i).map((g) => g.lock);
+      this.addEdge(via === undefined ? { from: h.lock, to: obj, pid, first, step, time, clock, gates } : { from: h.lock, to: obj, pid, first, step, time, clock, gates, via });
     }
   }
 
@@ -435,12 +457,20 @@ function lockOrderFinding(cyc: readonly Edge[], view: RunView, status: 'potentia
     holdsAt: { step: e.first.step, time: e.first.time },
     acquires: e.to,
     acquiresAt: { step: e.step, time: e.time },
+    ...(e.via === undefined ? {} : { via: e.via }),
     alsoHeld: e.gates,
   }));
   const events: FindingEvent[] = [];
   for (const s of sites) {
     events.push({ pid: s.pid, name: s.name, step: s.holdsAt.step, time: s.holdsAt.time, op: `${s.holds}.acquire()`, note: `takes ${s.holds}` });
-    events.push({ pid: s.pid, name: s.name, step: s.acquiresAt.step, time: s.acquiresAt.time, op: `${s.acquires}.acquire()`, note: `asks for ${s.acquires} while holding ${s.holds}` });
+    events.push({
+      pid: s.pid,
+      name: s.name,
+      step: s.acquiresAt.step,
+      time: s.acquiresAt.time,
+      op: s.via ?? `${s.acquires}.acquire()`,
+      note: `asks for ${s.acquires}${s.via === undefined ? '' : ` (its synchronized access takes it)`} while holding ${s.holds}`,
+    });
   }
   const orders = sites.map((s) => `${s.name} (pid ${s.pid}) takes ${s.holds} then ${s.acquires}`).join('; ');
   const data: LockOrderData = {

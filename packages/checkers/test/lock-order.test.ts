@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { program, run, runSync, type Lock, type Op, type RLock, type World } from '@interleave/core';
+import { program, run, runSync, type Lock, type Op, type RLock, type Value, type World } from '@interleave/core';
 
 type Gen = Generator<Op<unknown>, void, unknown>;
 import { explore, replay, roundRobinStrategy } from '@interleave/sched';
@@ -250,6 +250,48 @@ describe('lockOrder: no report when nothing can interleave', () => {
     for (let seed = 0; seed < 20; seed++) {
       const order = lockOrder();
       await run(prog, { seed, monitors: [order] });
+      expect(order.findings).toEqual([]);
+    }
+  });
+});
+
+describe('lockOrder and the lock a synchronized Value takes for each access', () => {
+  /** `with a: v.value += 1` in one process, `with v.get_lock(): with a:` in the other. */
+  const valueLockInversion = (hold: boolean) =>
+    program(async ({ mp }: World) => {
+      async function bump(a: Lock, v: Value<number>): Promise<void> {
+        await a.acquire();
+        await v.update((x) => x + 1); // takes v's lock for each of its two steps
+        await a.release();
+      }
+      async function nested(a: Lock, v: Value<number>): Promise<void> {
+        const l = v.getLock();
+        if (hold) await l.acquire();
+        await a.acquire();
+        await a.release();
+        if (hold) await l.release();
+      }
+      const [a, v] = [mp.Lock(), mp.Value('i', 0)];
+      const ps = [mp.Process({ target: bump, args: [a, v] }), mp.Process({ target: nested, args: [a, v] })];
+      for (const p of ps) await p.start();
+      for (const p of ps) await p.join();
+    });
+
+  it('is an ordering like an acquire: the inversion with an explicit acquire of it is reported, naming the access', async () => {
+    const order = lockOrder();
+    await run(valueLockInversion(true), { seed: 0, strategy: roundRobinStrategy(), monitors: [order] });
+    expect(order.findings).toHaveLength(1);
+    const f = order.findings[0]!;
+    expect(f.status).toBe('potential');
+    expect(f.message).toMatch(/^possible circular locking \(lock-order inversion\): Process-1 \(pid 1001\) takes Lock#1 then RLock#\d+; Process-2 \(pid 1002\) takes RLock#\d+ then Lock#1$/);
+    expect(f.events.map((e) => e.op)).toContain('Value#1.update()');
+    expect(f.events.find((e) => e.op === 'Value#1.update()')?.note).toMatch(/^asks for RLock#\d+ \(its synchronized access takes it\) while holding Lock#1$/);
+  });
+
+  it('alone, with no other order of those locks, is none', async () => {
+    for (let seed = 0; seed < 10; seed++) {
+      const order = lockOrder();
+      await run(valueLockInversion(false), { seed, monitors: [order] });
       expect(order.findings).toEqual([]);
     }
   });
