@@ -83,8 +83,8 @@ interface Edge {
   readonly clock: number;
   /** Locks held since before `from` was taken: a lock common to two edges keeps them apart. */
   readonly gates: readonly string[];
-  /** The operation that took `to` implicitly (see LockOrderSite.via). */
-  readonly via?: string;
+  /** The operation that took `to` implicitly (see LockOrderSite.via); undefined for an acquire. */
+  readonly via: string | undefined;
 }
 
 /**
@@ -319,9 +319,7 @@ class LockOrderChecker extends CheckerBase {
     const clock = me.vc.own;
     for (let i = 0; i < mine.length; i++) {
       const h = mine[i]!;
-      const first = { step: h.step, time: h.time, vc: h.vc };
-      const gates = mine.slice(0, i).map((g) => g.lock);
-      this.addEdge(via === undefined ? { from: h.lock, to: obj, pid, first, step, time, clock, gates } : { from: h.lock, to: obj, pid, first, step, time, clock, gates, via });
+      this.addEdge({ from: h.lock, to: obj, pid, first: { step: h.step, time: h.time, vc: h.vc }, step, time, clock, gates: mine.slice(0, i).map((g) => g.lock), via });
     }
   }
 

@@ -102,7 +102,7 @@ interface Node {
   readonly firm: ReadonlySet<number>;
   /** Source DPOR (and above the split): the choices to explore here. */
   readonly backtrack: Set<number>;
-  /** Choices fully explored from here (NO_SLEEPERS until the first; see markDone). */
+  /** Choices fully explored from here (NO_SLEEPERS until the first; see withChoice). */
   done: ReadonlySet<number>;
   /**
    * The done choices whose exploration the bound cut nothing from: no run below them
@@ -408,7 +408,7 @@ export class DporSearch {
         done: NO_SLEEPERS,
         clean: NO_SLEEPERS,
         cut: false,
-          chosen: p.pid,
+        chosen: p.pid,
         wakeup: [],
         guide: this.plannedAt(i).find((b) => b.pid === p.pid)?.children ?? NO_BRANCHES,
         preemptions,
@@ -775,8 +775,8 @@ export class DporSearch {
     const skipSubtree = !this.owned;
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
-      markDone(node, node.chosen);
-      if (this.bounded && !node.cut) markClean(node, node.chosen);
+      node.done = withChoice(node.done, node.chosen);
+      if (this.bounded && !node.cut) node.clean = withChoice(node.clean, node.chosen);
       // Another shard's subtree: leave it at once, branching only above the split.
       if (skipSubtree && !this.isTop(node)) continue;
       const branch = this.mode === 'optimal' && !this.isTop(node) ? nextBranch(node) : nextChoice(node);
@@ -864,14 +864,11 @@ function reductionOf(options: ExhaustiveOptions): Reduction | 'none' {
   return r;
 }
 
-function markDone(node: Node, pid: number): void {
-  if (node.done === NO_SLEEPERS) node.done = new Set([pid]);
-  else (node.done as Set<number>).add(pid);
-}
-
-function markClean(node: Node, pid: number): void {
-  if (node.clean === NO_SLEEPERS) node.clean = new Set([pid]);
-  else (node.clean as Set<number>).add(pid);
+/** `set` with `pid` added: NO_SLEEPERS is shared, so the first addition makes a set of its own. */
+function withChoice(set: ReadonlySet<number>, pid: number): ReadonlySet<number> {
+  if (set === NO_SLEEPERS) return new Set([pid]);
+  (set as Set<number>).add(pid);
+  return set;
 }
 
 /** Source DPOR: the next backtrack choice not yet explored here. */

@@ -619,7 +619,7 @@ export function summarise(
   if (complete && source.bounded === true && boundPruned > 0) {
     return (
       `${strategy}: the bounded search finished after ${executions} execution(s); ${what} in every one; ${outcomes} distinct outcome(s). ` +
-      `Executions beyond the bound were not run${boundPruned > 0 ? ` (${boundPruned} alternative(s) cut)` : ''}, and partial-order reduction under a bound ` +
+      `Executions beyond the bound were not run (${boundPruned} alternative(s) cut), and partial-order reduction under a bound ` +
       'may skip some within it (reduction: false runs every one): not a proof.'
     );
   }
