@@ -28,9 +28,15 @@
  * and PCT schedules are longer here, so they are harder on programs with long critical
  * sections (stack, queue, circular_buffer).
  */
-import { program, PyAssertionError, type Lock, type Op, type Program, type RawArray, type RawValue, type RunResult, type World } from '@interleave/core';
+import { program, PyAssertionError, type Lock, type Op, type Process, type Program, type RawArray, type RawValue, type RunResult, type World } from '@interleave/core';
 
 type Gen<T = void> = Generator<Op<unknown>, T, unknown>;
+
+/** Create every thread, then join every one: what most of the suite's `main` functions do. */
+function* startThenJoin(ps: readonly Process[]): Gen {
+  for (const p of ps) yield* p.start();
+  for (const p of ps) yield* p.join();
+}
 
 /** One benchmark: the buggy program, what is known about its bug, and a fixed variant. */
 export interface BugBenchmark {
@@ -187,8 +193,7 @@ function twostageProgram(tThreads: number, rThreads: number, fixed: boolean): Pr
       const s: TwoStage = { data1: mp.RawValue('i', 0), data2: mp.RawValue('i', 0), lock1: mp.Lock(), lock2: mp.Lock() };
       const ts = Array.from({ length: tThreads }, (_, i) => mp.Process({ target: fixed ? funcAFixed : funcA, args: [s], name: `funcA-${i + 1}` }));
       const rs = Array.from({ length: rThreads }, (_, i) => mp.Process({ target: funcB, args: [s], name: `funcB-${i + 1}` }));
-      for (const p of [...ts, ...rs]) yield* p.start();
-      for (const p of [...ts, ...rs]) yield* p.join();
+      yield* startThenJoin([...ts, ...rs]);
     },
     { name },
   );
@@ -243,8 +248,7 @@ function wronglockProgram(num1: number, num2: number, fixed: boolean): Program {
       const s: WrongLock = { data: mp.RawValue('i', 0), dataLock: mp.Lock(), thisLock: mp.Lock() };
       const as = Array.from({ length: num1 }, (_, i) => mp.Process({ target: wlFuncA, args: [s], name: `funcA-${i + 1}` }));
       const bs = Array.from({ length: num2 }, (_, i) => mp.Process({ target: wlFuncB, args: [s, fixed ? s.dataLock : s.thisLock], name: `funcB-${i + 1}` }));
-      for (const p of [...as, ...bs]) yield* p.start();
-      for (const p of [...as, ...bs]) yield* p.join();
+      yield* startThenJoin([...as, ...bs]);
     },
     { name: `sctbench/wronglock_${num1}_${num2}${fixed ? '_fixed' : ''}` },
   );
@@ -377,8 +381,7 @@ function lazyProgram(limit: number): Program {
         mp.Process({ target: lazyAdd, args: [s, 2], name: 'thread2' }),
         mp.Process({ target: lazyCheck, args: [s, limit], name: 'thread3' }),
       ];
-      for (const p of ps) yield* p.start();
-      for (const p of ps) yield* p.join();
+      yield* startThenJoin(ps);
     },
     { name: `sctbench/lazy01${limit === 3 ? '' : '_fixed'}` },
   );
@@ -447,8 +450,7 @@ function carterProgram(fixed: boolean): Program {
         mp.Process({ target: idle, name: 't3' }),
         mp.Process({ target: idle, name: 't4' }),
       ];
-      for (const p of ps) yield* p.start();
-      for (const p of ps) yield* p.join();
+      yield* startThenJoin(ps);
     },
     { name: `sctbench/carter01${fixed ? '_fixed' : ''}` },
   );
@@ -526,8 +528,7 @@ function stackProgram(size: number, fixed: boolean): Program {
     function* ({ mp }: World) {
       const s: Stack = { arr: mp.RawArray('i', size), top: mp.RawValue('i', 0), flag: mp.RawValue('i', 0), m: mp.Lock(), size };
       const ps = [mp.Process({ target: stackPusher, args: [s, fixed], name: 't1' }), mp.Process({ target: stackPopper, args: [s, fixed], name: 't2' })];
-      for (const p of ps) yield* p.start();
-      for (const p of ps) yield* p.join();
+      yield* startThenJoin(ps);
     },
     { name: `sctbench/stack_${size}${fixed ? '_ok' : ''}` },
   );
@@ -644,8 +645,7 @@ function queueProgram(size: number, fixed: boolean): Program {
       yield* q.amount.set(0);
       check(yield* isEmpty(q), 'a new queue is not empty');
       const ps = [mp.Process({ target: enqueuer, args: [q, fixed], name: 't1' }), mp.Process({ target: dequeuer, args: [q, fixed], name: 't2' })];
-      for (const p of ps) yield* p.start();
-      for (const p of ps) yield* p.join();
+      yield* startThenJoin(ps);
     },
     { name: `sctbench/queue_${size}${fixed ? '_fixed' : ''}` },
   );
@@ -752,8 +752,7 @@ function circularBufferProgram(n: number, fixed: boolean): Program {
       yield* r.send.set(1);
       yield* r.receive.set(0);
       const ps = [mp.Process({ target: ringSender, args: [r, fixed], name: 't1' }), mp.Process({ target: ringReceiver, args: [r, fixed], name: 't2' })];
-      for (const p of ps) yield* p.start();
-      for (const p of ps) yield* p.join();
+      yield* startThenJoin(ps);
     },
     { name: `sctbench/circular_buffer_${n}${fixed ? '_fixed' : ''}` },
   );
