@@ -1,4 +1,4 @@
-import type { TraceEvent } from '@interleave/core';
+import type { Op, TraceEvent } from '@interleave/core';
 import { FindingStore, accessChecker, accessEvents, dataOpEvents, type AccessChecker, type AccessCheckerOptions } from './access-findings.js';
 import { engineFor } from './hb.js';
 import { lostUpdateDetector } from './lost-updates.js';
@@ -28,12 +28,14 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
   return accessChecker('access-checks', store, failOn, {
     events: accessEvents(sources),
     dataOps: dataOpEvents(sources),
+    immediate: sources,
     start(ctx): void {
       hb = engineFor(sources, ctx);
       lost = lostUpdateDetector(hb, store);
       race = raceDetector(hb, store);
     },
-    event(e: TraceEvent): void {
+    event(e: TraceEvent, op: Op<unknown> | null): void {
+      hb.op = op;
       const type = e.type;
       if (type !== 'access') {
         hb.event(e, type);

@@ -61,7 +61,7 @@ export class Access {
   /** {@link codeOf}, once asked: a finding's key names it at every occurrence. */
   private codeText: string | null = null;
 
-  /** `op`: the operation performing it (`p.op`, or for an access event `p.opAt(step)`, asked once per step). */
+  /** `op`: the operation performing it (the engine's `op` while it applies the event). */
   constructor(p: Proc, e: AccessLike, op: Op<unknown> | null) {
     this.e = e;
     this.t = p.idx;
@@ -77,12 +77,12 @@ export class Access {
    * Make this record describe a newer access, by any process: a checker that holds
    * the only reference to it (reports copy what they need) saves an allocation.
    */
-  reuse(p: Proc, e: AccessEvent): this {
+  reuse(p: Proc, e: AccessEvent, op: Op<unknown> | null): this {
     this.e = e;
     this.t = p.idx;
     this.c = p.clock[p.idx]!;
     this.name = p.name;
-    this.op = p.opAt(e.step);
+    this.op = op;
     this.site = p.site;
     this.held = p.held;
     this.holding = p.holding;
@@ -122,13 +122,8 @@ export class Access {
   }
 }
 
-/** Build the record of an access event by `p`. */
-export function accessAt(p: Proc, e: AccessEvent): Access {
-  return new Access(p, e, p.opAt(e.step));
-}
-
-/** Build the record of something else `p` did that a report may name (a queue operation, a message), by its latest operation or `op`. */
-export function accessOf(p: Proc, e: AccessLike, op: Op<unknown> | null = p.op): Access {
+/** Build the record of an access, or of something else `p` did that a report may name (a queue operation, a message), made by `op`. */
+export function accessAt(p: Proc, e: AccessLike, op: Op<unknown> | null): Access {
   return new Access(p, e, op);
 }
 
@@ -399,12 +394,29 @@ const WITH_SOURCES: readonly TraceEvent['type'][] = [...ACCESS_EVENTS, 'issue'];
 /** What an access checker does besides keeping findings: per run, per event, at the end. */
 interface AccessHooks {
   readonly start: (ctx: MonitorContext) => void;
-  readonly event: (e: TraceEvent) => void;
+  /** One event, and the operation its process performed or waited to perform when it happened (`MonitorContext.operation`). */
+  readonly event: (e: TraceEvent, op: Op<unknown> | null) => void;
   readonly end?: () => void;
   readonly events: readonly TraceEvent['type'][];
   /** `Monitor.dataOps`: whether it needs the events of data operations besides their accesses. */
   readonly dataOps: boolean;
+  /**
+   * Whether an event must be applied as it happens: when source locations are
+   * captured, the stack at an `issue` event is the user's code only then.
+   */
+  readonly immediate: boolean;
 }
+
+/**
+ * How many events an access checker keeps before it applies them. Applying them
+ * in batches, between the kernel's steps rather than inside each, runs the
+ * happens-before engine and the detectors in a loop of their own: about a tenth
+ * of a monitored step less on the shared-memory benchmark (docs/performance.md).
+ * Nothing they report depends on when an event is applied — only on the events,
+ * in order, and the operation each process performed at each (kept with it) — and
+ * the run is judged at its end either way.
+ */
+const BATCH = 512;
 
 /**
  * A class, not an object literal with getters: V8 keeps a literal's closure
@@ -419,7 +431,10 @@ class AccessCheckerMonitor implements AccessChecker {
   readonly blocking = false;
   readonly events: readonly TraceEvent['type'][];
   readonly dataOps: boolean;
-  readonly onEvent: (e: TraceEvent) => void;
+  /** Events not applied yet, and the operation of each one's process when it happened. */
+  private readonly queued: TraceEvent[] = [];
+  private readonly performing: (Op<unknown> | null)[] = [];
+  private readonly limit: number;
 
   constructor(
     readonly name: string,
@@ -429,15 +444,36 @@ class AccessCheckerMonitor implements AccessChecker {
   ) {
     this.events = hooks.events;
     this.dataOps = hooks.dataOps;
-    this.onEvent = hooks.event;
+    this.limit = hooks.immediate ? 1 : BATCH;
   }
 
   onStart(ctx: MonitorContext): void {
+    this.queued.length = 0;
+    this.performing.length = 0;
     this.hooks.start(ctx);
     this.store.begin();
   }
 
+  onEvent(e: TraceEvent, ctx: MonitorContext): void {
+    this.performing.push(ctx.operation(e.pid));
+    if (this.queued.push(e) >= this.limit) this.apply();
+  }
+
+  /** Apply the queued events, in order; once each, even if one throws (the kernel then ends the run). */
+  private apply(): void {
+    const queued = this.queued;
+    const performing = this.performing;
+    const event = this.hooks.event;
+    try {
+      for (let i = 0; i < queued.length; i++) event(queued[i]!, performing[i] ?? null);
+    } finally {
+      queued.length = 0;
+      performing.length = 0;
+    }
+  }
+
   onEnd(ctx: MonitorContext): void {
+    this.apply();
     this.hooks.end?.();
     this.store.judge(ctx, this.failOn, this.name);
   }
@@ -446,22 +482,23 @@ class AccessCheckerMonitor implements AccessChecker {
     this.store.execution(info);
   }
 
+  // Read during a run (by another monitor, say), they first apply what happened so far.
   get findings(): readonly Finding[] {
+    this.apply();
     return this.store.ofRun();
   }
 
   get distinct(): readonly DistinctFinding[] {
+    this.apply();
     return this.store.distinct();
   }
 
   report(): string {
-    return this.store
-      .distinct()
-      .map((d) => formatFinding(d.finding))
-      .join('\n\n');
+    return this.distinct.map((d) => formatFinding(d.finding)).join('\n\n');
   }
 
   clear(): void {
+    this.apply();
     this.store.clear();
   }
 }

@@ -1,10 +1,9 @@
-import type { AccessEvent, MonitorContext, TraceEvent } from '@interleave/core';
+import type { AccessEvent, MonitorContext, Op, TraceEvent } from '@interleave/core';
 import {
   FindingStore,
   accessChecker,
   accessEvents,
   accessAt,
-  accessOf,
   codeOf,
   eventOf,
   locClass,
@@ -83,11 +82,12 @@ export function atomicity(options: AtomicityOptions = {}): AtomicityMonitor {
     events: [...accessEvents(sources), 'atomic-begin', 'atomic-end'],
     // Every step of a process inside a declared block belongs to its transaction.
     dataOps: true,
+    immediate: sources,
     start(ctx): void {
       run = new AtomicityRun(sources, implicit, store, ctx);
     },
-    event(e: TraceEvent): void {
-      run.event(e);
+    event(e: TraceEvent, op: Op<unknown> | null): void {
+      run.event(e, op);
     },
     end(): void {
       run.end();
@@ -113,18 +113,19 @@ class AtomicityRun {
     this.hb = new HappensBefore({
       sources,
       run: ctx,
-      onJoin: (p, from) => this.graph?.join(p, from, () => moment(p, this.current!)),
+      onJoin: (p, from) => this.graph?.join(p, from, () => moment(p, this.current!, this.hb.op)),
     });
   }
 
-  event(e: TraceEvent): void {
+  event(e: TraceEvent, op: Op<unknown> | null): void {
+    this.hb.op = op;
     const type = e.type;
     const g = this.graph;
     if (g !== null) g.seq++;
     switch (type) {
       case 'access': {
         const p = this.hb.accessBy(e);
-        const a = accessAt(p, e);
+        const a = accessAt(p, e, this.hb.op);
         if (g !== null) {
           g.access(p, e, a);
           g.touch(p, e.step);
@@ -151,9 +152,9 @@ class AtomicityRun {
     this.current = e;
     this.hb.event(e, type);
     if (type === 'done') g.touch(p, e.step);
-    if (p.clock[p.idx]! > before || type === 'exit') g.published(p, before, moment(p, e));
-    if (type === 'spawn') g.started(p, this.hb.proc(e.child), moment(p, e));
-    else if (type === 'thread-start') g.started(p, this.hb.proc(e.thread), moment(p, e));
+    if (p.clock[p.idx]! > before || type === 'exit') g.published(p, before, moment(p, e, this.hb.op));
+    if (type === 'spawn') g.started(p, this.hb.proc(e.child), moment(p, e, this.hb.op));
+    else if (type === 'thread-start') g.started(p, this.hb.proc(e.thread), moment(p, e, this.hb.op));
   }
 
   /** Read-modify-writes: a write of another process between the read and the write breaks one. */
@@ -199,9 +200,9 @@ class AtomicityRun {
 }
 
 /** A non-access operation as a finding event: its object and the value it returned. */
-function moment(p: Proc, e: TraceEvent): Access {
-  const obj = 'obj' in e ? e.obj : (p.op?.objectId ?? '');
-  return accessOf(p, { pid: p.pid, step: e.step, time: e.time, kind: 'write', obj, loc: obj, value: 'value' in e ? e.value : undefined });
+function moment(p: Proc, e: TraceEvent, op: Op<unknown> | null): Access {
+  const obj = 'obj' in e ? e.obj : (op?.objectId ?? '');
+  return accessAt(p, { pid: p.pid, step: e.step, time: e.time, kind: 'write', obj, loc: obj, value: 'value' in e ? e.value : undefined }, op);
 }
 
 const PATTERN = 'conflict-serialisability (Velodrome, AeroDrome): operations of another process ordered after part of a transaction and before another part of it';

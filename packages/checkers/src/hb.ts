@@ -78,39 +78,11 @@ export class Proc {
    */
   waiting: { readonly cond: string; readonly locks: readonly Obj[]; readonly owned: readonly (readonly [Obj, number])[] } | null = null;
 
-  constructor(
-    pid: number,
-    idx: number,
-    name: string,
-    clock: VC,
-    private readonly operation: (pid: number) => Op<unknown> | null,
-  ) {
+  constructor(pid: number, idx: number, name: string, clock: VC) {
     this.pid = pid;
     this.idx = idx;
     this.name = name;
     this.clock = clock;
-  }
-
-  /** The operation it issued last: the one it performs now, or waits to perform (the kernel keeps it). */
-  get op(): Op<unknown> | null {
-    return this.operation(this.pid);
-  }
-
-  private opStep = -1;
-  private opThen: Op<unknown> | null = null;
-
-  /**
-   * The operation it performs at `step`, asked of the kernel once per step: every
-   * event of a process's step comes before it resumes and issues its next operation,
-   * so each access record of the step (one per detector) gets the same answer. Not
-   * for the end of a run, when a process that took the last step has issued its next.
-   */
-  opAt(step: number): Op<unknown> | null {
-    if (step !== this.opStep) {
-      this.opStep = step;
-      this.opThen = this.operation(this.pid);
-    }
-    return this.opThen;
   }
 }
 
@@ -255,9 +227,6 @@ function without(held: readonly string[], lock: string): readonly string[] {
   return held.length === 1 && held[0] === lock ? EMPTY : held.filter((l) => l !== lock);
 }
 
-/** The operation lookup of an engine that follows no run yet. */
-const NO_RUN = (): null => null;
-
 /** An engine for the run `ctx` starts (null: a placeholder until the monitor's first run). */
 export function engineFor(sources: boolean, ctx: MonitorContext | null): HappensBefore {
   return new HappensBefore({ sources, run: ctx });
@@ -270,7 +239,7 @@ export interface EngineOptions {
    * monitor must then ask for issue events, which the engine needs for nothing else.
    */
   readonly sources: boolean;
-  /** The context of the run it follows (null: none yet): the operation an access belongs to. */
+  /** The context of the run it follows (null: none yet): what a report asks of it at the end. */
   readonly run: MonitorContext | null;
   /**
    * Told before the engine joins a clock into a process's synchronisation clock (an
@@ -287,7 +256,14 @@ export interface EngineOptions {
 export class HappensBefore {
   private readonly opts: EngineOptions;
   private readonly onJoin: ((p: Proc, from: VC) => void) | null;
-  private readonly operation: (pid: number) => Op<unknown> | null;
+  /**
+   * The operation the process of the event being applied performs, or waits to
+   * perform (`MonitorContext.operation` when the event happened): the monitor sets
+   * it before each event, and the access records it builds name it. Asked of the
+   * kernel when the event happened, not when it is applied: a monitor may apply a
+   * batch of events after the processes have moved on.
+   */
+  op: Op<unknown> | null = null;
   /** Processes by `pid - 1000` (a dense array: the lookup is on every event); threads by pid. */
   private readonly byPid: (Proc | undefined)[] = [];
   private readonly threads = new Map<number, Proc>();
@@ -305,8 +281,6 @@ export class HappensBefore {
   constructor(opts: EngineOptions) {
     this.opts = opts;
     this.onJoin = opts.onJoin ?? null;
-    const run = opts.run;
-    this.operation = run === null ? NO_RUN : (pid) => run.operation(pid);
   }
 
   /** The process with this pid, created on first sight. */
@@ -315,9 +289,18 @@ export class HappensBefore {
     return p ?? this.admit(pid, pid === MAIN_PID ? 'MainProcess' : pid >= THREAD_BASE ? `Thread-${pid}` : `pid ${pid}`, null);
   }
 
-  /** The issue event of the operation `pid` issued last (MonitorContext.issued): built when asked, so only for reports. */
+  /**
+   * The issue event of the operation `pid` issued last (MonitorContext.issued): built
+   * when asked, so only for reports. The kernel's answer now, so only for the end of
+   * a run, once every event has been applied.
+   */
   issued(pid: number): IssueEvent | null {
     return this.opts.run === null ? null : this.opts.run.issued(pid);
+  }
+
+  /** The operation `pid` issued last (MonitorContext.operation), as {@link issued}: for the end of a run. */
+  operation(pid: number): Op<unknown> | null {
+    return this.opts.run === null ? null : this.opts.run.operation(pid);
   }
 
   /** The process making access `e`, with the locks it holds up to date for a record of it. */
@@ -339,7 +322,7 @@ export class HappensBefore {
     const clock: VC = new Array<number>(Math.max(from.length, idx + 1));
     for (let i = 0; i < clock.length; i++) clock[i] = i < from.length ? from[i]! : 0;
     clock[idx] = 1;
-    const p = new Proc(pid, idx, name, clock, this.operation);
+    const p = new Proc(pid, idx, name, clock);
     if (parent?.atomic != null) p.atomic = parent.atomic.slice();
     if (pid < THREAD_BASE) {
       while (this.byPid.length < pid - MAIN_PID) this.byPid.push(undefined);

@@ -180,6 +180,8 @@ class LockOrderChecker extends CheckerBase {
   /** The object the last acquire or release named, and its record: a program loops over a few locks, so most lookups end here. */
   private lastObj = '';
   private lastLock: LockInfo = { isLock: false, owner: -1 };
+  /** Of the accesses, only those that take a lock for their step. */
+  readonly accesses = 'locked';
 
   constructor(options: LockOrderOptions) {
     // Its own, and the view's: not the data operations and prints of most steps.

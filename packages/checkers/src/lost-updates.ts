@@ -1,11 +1,10 @@
-import type { AccessEvent, DoneEvent, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, DoneEvent, Op, RecvEvent, SendEvent, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
   dataOpEvents,
   FindingKeys,
   FindingStore,
   accessAt,
-  accessOf,
   codeOf,
   describeLoc,
   eventOf,
@@ -128,11 +127,13 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
   return accessChecker('lost-updates', store, failOn, {
     events: accessEvents(sources),
     dataOps: dataOpEvents(sources),
+    immediate: sources,
     start(ctx): void {
       hb = engineFor(sources, ctx);
       detector = lostUpdateDetector(hb, store);
     },
-    event(e: TraceEvent): void {
+    event(e: TraceEvent, op: Op<unknown> | null): void {
+      hb.op = op;
       const type = e.type;
       if (type === 'access') {
         detector.access(e, hb.accessBy(e));
@@ -211,7 +212,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
       if (sp === undefined) {
         sp = cell.spare[t];
         if (sp === undefined) {
-          cell.spans.start(t, { read: accessAt(p, e), concurrent: concurrent ?? NONE, intervening: null, write: null });
+          cell.spans.start(t, { read: accessAt(p, e, hb.op), concurrent: concurrent ?? NONE, intervening: null, write: null });
           return;
         }
         cell.spare[t] = undefined;
@@ -219,7 +220,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
         cell.spans.start(t, sp);
       }
       // A newer read starts the span again: the write pairs with the latest read.
-      sp.read.reuse(p, e);
+      sp.read.reuse(p, e, hb.op);
       sp.concurrent = concurrent ?? NONE;
       sp.intervening = null;
       return;
@@ -230,7 +231,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
     // has a span open (theirs keep the writes they saw) and its last completed span
     // does not end with it, or is replaced now: this write takes over its record.
     const prev = cell.last[t];
-    const cur = prev !== undefined && cell.spans.count === 0 && (closes || cell.done[t]?.write !== prev) ? prev.reuse(p, e) : accessAt(p, e);
+    const cur = prev !== undefined && cell.spans.count === 0 && (closes || cell.done[t]?.write !== prev) ? prev.reuse(p, e, hb.op) : accessAt(p, e, hb.op);
     if (span !== undefined) {
       if (closes) {
         span.write = cur;
@@ -274,8 +275,9 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
     store.hit(key, status, () => checkThenActFinding(status, ck, act, other, outcome, key));
   };
 
-  const queueAccess = (p: Proc, e: { step: number; time: number; obj: string }, kind: 'read' | 'write', value: unknown): Access =>
-    accessOf(p, { pid: p.pid, step: e.step, time: e.time, kind, obj: e.obj, loc: e.obj, value });
+  /** `op`: the operation it belongs to; by default the one of the event being applied. */
+  const queueAccess = (p: Proc, e: { step: number; time: number; obj: string }, kind: 'read' | 'write', value: unknown, op = hb.op): Access =>
+    accessAt(p, { pid: p.pid, step: e.step, time: e.time, kind, obj: e.obj, loc: e.obj, value }, op);
 
   const queueEvent = (e: TraceEvent): void => {
     switch (e.type) {
@@ -316,7 +318,7 @@ export function lostUpdateDetector(hb: HappensBefore, store: FindingStore): Lost
         // Its act was issued and never took effect: it waited until it was terminated, or the run ended.
         if (ck.stale === null || (ck.then === 'get' && !ck.emptied) || op === null || op.obj !== ck.check.obj || op.op !== ck.then) continue;
         const outcome = p.final === null ? 'waits forever: it was still blocked when the run ended' : 'never completed: it was still blocked when the process was terminated';
-        stale('confirmed', ck.check, queueAccess(p, op, 'write', undefined), ck.stale, outcome);
+        stale('confirmed', ck.check, queueAccess(p, op, 'write', undefined, hb.operation(pid)), ck.stale, outcome);
       }
     }
   };

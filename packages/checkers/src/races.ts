@@ -1,4 +1,4 @@
-import type { AccessEvent, TraceEvent } from '@interleave/core';
+import type { AccessEvent, Op, TraceEvent } from '@interleave/core';
 import {
   accessEvents,
   dataOpEvents,
@@ -71,11 +71,13 @@ export function races(options: RaceOptions = {}): RaceMonitor {
   return accessChecker('races', store, failOn, {
     events: accessEvents(sources),
     dataOps: dataOpEvents(sources),
+    immediate: sources,
     start(ctx): void {
       hb = engineFor(sources, ctx);
       detector = raceDetector(hb, store);
     },
-    event(e: TraceEvent): void {
+    event(e: TraceEvent, op: Op<unknown> | null): void {
+      hb.op = op;
       const type = e.type;
       if (type !== 'access') {
         hb.event(e, type);
@@ -127,12 +129,12 @@ export function raceDetector(hb: HappensBefore, store: FindingStore): (e: Access
       // The shadow state holds the only reference to its records (reports copy what
       // they need): a read that replaces the last one takes over its record.
       if (s.shared === null && (r === null || r.t === t || hb.knows(p, r.t, r.c))) {
-        const cur = r === null ? accessAt(p, e) : r.reuse(p, e);
+        const cur = r === null ? accessAt(p, e, hb.op) : r.reuse(p, e, hb.op);
         if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
         s.r = cur;
         return;
       }
-      const cur = accessAt(p, e);
+      const cur = accessAt(p, e, hb.op);
       if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, cur);
       if (s.shared !== null) s.shared.set(t, cur);
       else {
@@ -146,9 +148,9 @@ export function raceDetector(hb: HappensBefore, store: FindingStore): (e: Access
     }
     const w = s.w;
     if (w !== null && w.t === t && w.c === c) return; // same epoch
-    if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, accessAt(p, e));
+    if (w !== null && w.t !== t && !hb.knows(p, w.t, w.c)) report(w, accessAt(p, e, hb.op));
     // The write replaces the last one: it takes over its record.
-    const cur = w !== null ? w.reuse(p, e) : accessAt(p, e);
+    const cur = w !== null ? w.reuse(p, e, hb.op) : accessAt(p, e, hb.op);
     if (s.shared !== null) {
       for (const r of s.shared.values()) if (r.t !== t && !hb.knows(p, r.t, r.c)) report(r, cur);
       s.shared = null;

@@ -120,6 +120,8 @@ export class Kernel implements ChoiceContext {
   private readonly wants: Readonly<Record<TraceEvent['type'], boolean>>;
   /** Per event type, the monitors it goes to (Monitor.events). */
   private readonly listeners: Listeners;
+  /** The access events of accesses that take no lock go to these (Monitor.accesses); `listeners.access` get the rest. */
+  private readonly plainAccess: readonly Listener[];
   /** Per operation, for monitors that narrow by it (Monitor.ops); null when none of a type's does. */
   private readonly issueRoute: OpRoute | null;
   private readonly doneRoute: OpRoute | null;
@@ -166,6 +168,8 @@ export class Kernel implements ChoiceContext {
     const listeners = listenersOf(config.monitors, this.monitorCtxs, config.trace);
     const wants = wantsOf(listeners, config.trace);
     this.listeners = listeners;
+    const locked = (l: Listener): boolean => l.monitor.accesses === 'locked';
+    this.plainAccess = config.trace || !listeners.access.some(locked) ? listeners.access : listeners.access.filter((l) => !locked(l));
     this.issueRoute = opRouteOf(listeners, 'issue', config.trace);
     this.doneRoute = opRouteOf(listeners, 'done', config.trace);
     this.blockRoute = opRouteOf(listeners, 'block', config.trace);
@@ -694,14 +698,13 @@ export class Kernel implements ChoiceContext {
 
   /** Record a shared-data access made by the operation being performed. */
   access(p: SimProcess, obj: string, loc: string, kind: 'read' | 'write', value: unknown, atomic: boolean, lock?: string): void {
-    if (!this.wants.access) return;
     // Two literals, not a spread: access events are the most frequent kind on shared-memory programs.
-    this.deliver(
-      this.listeners.access,
-      lock === undefined
-        ? { type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic }
-        : { type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic, lock },
-    );
+    if (lock === undefined) {
+      const to = this.plainAccess;
+      if (to.length > 0 || this.events !== null) this.deliver(to, { type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic });
+    } else if (this.wants.access) {
+      this.deliver(this.listeners.access, { type: 'access', step: this.step, time: this.now, pid: p.pid, obj, loc, kind, value, atomic, lock });
+    }
   }
 
   /** Record a message entering a channel; returns its run-unique id for the matching receive. */

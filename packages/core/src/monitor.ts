@@ -189,6 +189,21 @@ export interface Monitor {
    * ```
    */
   readonly dataOps?: boolean;
+  /**
+   * Which `access` events the monitor needs: `'all'` (default), or `'locked'` — only
+   * those of synchronized accesses, which take a lock for their step (the event's
+   * `lock`: a `Value` or `Array` made with its lock). On a shared-memory program
+   * accesses are half the steps and most take no lock, so a monitor of locks that
+   * follows them only for the lock they take says `'locked'`, and is not called for
+   * the rest. A declaration like {@link events}: when the run keeps its trace, it
+   * gets every event. Read once per run, before `onStart`.
+   *
+   * @example
+   * ```ts
+   * const locks: Monitor = { name: 'locks', accesses: 'locked', events: ['done', 'access'], onEvent(e) { if (e.type === 'access') took(e.pid, e.lock!); } };
+   * ```
+   */
+  readonly accesses?: 'all' | 'locked';
   /** Called once per run before any event. Reset per-run state here. */
   onStart?(ctx: MonitorContext): void;
   /** Called for every event, in order. Must not throw; use `ctx.fail`. */
@@ -265,6 +280,10 @@ export function listenersOf(monitors: readonly Monitor[], ctxs: readonly Monitor
     const dataOps: unknown = m.dataOps;
     if (dataOps !== undefined && typeof dataOps !== 'boolean') {
       throw misuse('INVALID_OPTION', `Monitor "${m.name}": dataOps must be true or false, got ${show(dataOps)}.`, 'set dataOps: false to leave out the events of operations on shared data (their access events stay), or omit it.');
+    }
+    const accesses: unknown = m.accesses;
+    if (accesses !== undefined && accesses !== 'all' && accesses !== 'locked') {
+      throw misuse('INVALID_OPTION', `Monitor "${m.name}": accesses must be 'all' or 'locked', got ${show(accesses)}.`, "set accesses: 'locked' to get only the access events of synchronized Values and Arrays (those with a lock), or omit it.");
     }
     const passes: unknown = m.passes;
     if (passes !== undefined && typeof passes !== 'boolean') {

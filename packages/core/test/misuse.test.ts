@@ -595,6 +595,11 @@ describe('INVALID_OPTION', () => {
       message: msg('Monitor "sync-only": dataOps must be true or false, got 0.', 'set dataOps: false to leave out the events of operations on shared data (their access events stay), or omit it.'),
     },
     {
+      name: "a monitor's accesses that is neither 'all' nor 'locked'",
+      options: { monitors: [{ name: 'locks', accesses: 'synchronized', onEvent: () => undefined }] },
+      message: msg("Monitor \"locks\": accesses must be 'all' or 'locked', got \"synchronized\".", "set accesses: 'locked' to get only the access events of synchronized Values and Arrays (those with a lock), or omit it."),
+    },
+    {
       name: "a monitor's passLimit that is not a positive whole number",
       options: { monitors: [{ name: 'patience', passLimit: 0, onPassLimit: () => undefined, onEvent: () => undefined }] },
       message: msg('Monitor "patience": passLimit must be a positive whole number, got 0.', 'give both passLimit (how many pass-overs in one wait) and onPassLimit(p, at, ctx), or neither.'),

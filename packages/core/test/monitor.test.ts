@@ -207,6 +207,55 @@ describe('monitors declaring dataOps: false', () => {
   });
 });
 
+describe("monitors declaring accesses: 'locked'", () => {
+  /** A synchronized Value (its accesses take its lock) beside a raw one and a Manager dict. */
+  const mixedCells = program(function* ({ mp }: World) {
+    const v = mp.Value('i', 0);
+    const raw = mp.RawValue('i', 0);
+    const d = mp.Manager().dict<string, number>({ n: 0 });
+    function* worker() {
+      yield* v.update((x) => x + 1);
+      yield* raw.set((yield* raw.get()) + 1);
+      yield* d.update('n', (n) => n + 1);
+    }
+    const ps = [0, 1].map(() => mp.Process({ target: worker }));
+    for (const p of ps) yield* p.start();
+    for (const p of ps) yield* p.join();
+  });
+  function accessesSeen(accesses?: 'all' | 'locked'): Monitor & { readonly seen: string[] } {
+    const seen: string[] = [];
+    return {
+      name: 'accesses',
+      ...(accesses === undefined ? {} : { accesses }),
+      seen,
+      onEvent: (e) => void (e.type === 'access' && seen.push(`${e.step}:${e.loc}:${e.kind}:${e.lock ?? '-'}`)),
+    };
+  }
+
+  it('get the access events that take a lock, and no other; the run is the same', () => {
+    const locked = accessesSeen('locked');
+    const all = accessesSeen();
+    const r = runSync(mixedCells, { seed: 4, monitors: [locked, all] });
+    expect(r.status).toBe('ok');
+    const withLock = all.seen.filter((s) => !s.endsWith(':-'));
+    expect(withLock.length).toBeGreaterThanOrEqual(4); // each worker's read and write of the Value
+    expect(all.seen.length).toBeGreaterThan(withLock.length);
+    expect(locked.seen).toEqual(withLock);
+    expect(runSync(mixedCells, { seed: 4, monitors: [accessesSeen('locked')] }).schedule.toArray()).toEqual(r.schedule.toArray());
+    expect(runSync(mixedCells, { seed: 4, monitors: [accessesSeen('all')] }).schedule.toArray()).toEqual(r.schedule.toArray());
+  });
+
+  it('get every access event when the trace is kept, or when it is the only monitor and none take a lock', () => {
+    const locked = accessesSeen('locked');
+    const all = accessesSeen();
+    runSync(mixedCells, { seed: 4, monitors: [locked, all], trace: true });
+    expect(locked.seen).toEqual(all.seen);
+    const alone = accessesSeen('locked');
+    runSync(mixedCells, { seed: 4, monitors: [alone] });
+    expect(alone.seen).toEqual(all.seen.filter((s) => !s.endsWith(':-')));
+  });
+});
+
 /** Two workers and a queue: blocking gets, a sleep, a child that outlives its parent's code. */
 const mixed = program(function* ({ mp, time }: World) {
   const q = mp.Queue<number>();
