@@ -431,10 +431,17 @@ class AccessCheckerMonitor implements AccessChecker {
   readonly blocking = false;
   readonly events: readonly TraceEvent['type'][];
   readonly dataOps: boolean;
-  /** Events not applied yet, and the operation of each one's process when it happened. */
-  private readonly queued: TraceEvent[] = [];
-  private readonly performing: (Op<unknown> | null)[] = [];
-  private readonly limit: number;
+  /**
+   * Events not applied yet, and the operation of each one's process when it
+   * happened: the first `count` slots. Allocated once at their full length and
+   * never truncated (an array cut to length 0 gives up its storage, and refilling
+   * it reallocated it a dozen times a batch).
+   */
+  private readonly queued: (TraceEvent | null)[];
+  private readonly performing: (Op<unknown> | null)[];
+  private count = 0;
+  /** Slots filled during this run: emptied at its end, so a finished run's objects are not kept. */
+  private used = 0;
 
   constructor(
     readonly name: string,
@@ -444,36 +451,41 @@ class AccessCheckerMonitor implements AccessChecker {
   ) {
     this.events = hooks.events;
     this.dataOps = hooks.dataOps;
-    this.limit = hooks.immediate ? 1 : BATCH;
+    const slots = hooks.immediate ? 1 : BATCH;
+    this.queued = new Array<TraceEvent | null>(slots).fill(null);
+    this.performing = new Array<Op<unknown> | null>(slots).fill(null);
   }
 
   onStart(ctx: MonitorContext): void {
-    this.queued.length = 0;
-    this.performing.length = 0;
+    this.count = 0;
     this.hooks.start(ctx);
     this.store.begin();
   }
 
   onEvent(e: TraceEvent, ctx: MonitorContext): void {
-    this.performing.push(ctx.operation(e.pid));
-    if (this.queued.push(e) >= this.limit) this.apply();
+    const i = this.count;
+    this.queued[i] = e;
+    this.performing[i] = ctx.operation(e.pid);
+    this.count = i + 1;
+    if (i + 1 === this.queued.length) this.apply();
   }
 
   /** Apply the queued events, in order; once each, even if one throws (the kernel then ends the run). */
   private apply(): void {
+    const n = this.count;
+    if (n > this.used) this.used = n;
+    this.count = 0;
     const queued = this.queued;
     const performing = this.performing;
     const event = this.hooks.event;
-    try {
-      for (let i = 0; i < queued.length; i++) event(queued[i]!, performing[i] ?? null);
-    } finally {
-      queued.length = 0;
-      performing.length = 0;
-    }
+    for (let i = 0; i < n; i++) event(queued[i]!, performing[i] ?? null);
   }
 
   onEnd(ctx: MonitorContext): void {
     this.apply();
+    this.queued.fill(null, 0, this.used);
+    this.performing.fill(null, 0, this.used);
+    this.used = 0;
     this.hooks.end?.();
     this.store.judge(ctx, this.failOn, this.name);
   }
