@@ -204,7 +204,9 @@ class LockOrderChecker extends CheckerBase {
   }
 
   onEvent(ev: TraceEvent): void {
-    this.view.see(ev);
+    // The view follows starts, joins and exits: most of this checker's events — a
+    // lock's acquires and releases, synchronized accesses — tell it nothing.
+    if (ev.type === 'done' ? ev.op !== 'acquire' && ev.op !== 'release' : ev.type !== 'access') this.view.see(ev);
     switch (ev.type) {
       case 'spawn': {
         const parent = this.holder(ev.pid);
