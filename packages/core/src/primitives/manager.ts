@@ -850,14 +850,8 @@ export class EventProxy extends Event {
   constructor(kernel: Kernel) {
     super(kernel, 'EventProxy');
   }
-  /**
-   * @internal threading's `wait` returns what its condition wait returned: true once a
-   * `set` woke it, whatever the flag is now, and false once it timed out. A waiter
-   * past its deadline timed out: the clock reached the deadline only when nothing
-   * could run — no `set` had woken it — so any `set` since came after the timeout.
-   */
+  /** @internal threading's `wait` returns true once a `set` woke it, whatever the flag is now. */
   protected override waitResult(op: Op<unknown>): boolean {
-    if (this.kernel.now >= op.deadline) return false;
     return this.flag || this.sets !== op.memo;
   }
   /** Python's repr, with the proxy id where Python shows an address. */
