@@ -724,6 +724,31 @@ describe('Manager Lock, RLock, Semaphore, Event', () => {
     expectOk(r);
     expect(lines(r)).toEqual(['woke True', 'timeout False 1.5 <threading.Event at EventProxy#1: unset>']);
   });
+
+  it('Event: a timeout and a set at the same virtual time are simultaneous: the schedule orders them, and either result happens', async () => {
+    const highestFirst = { name: 'highest-first', choose: (enabled: readonly unknown[]) => enabled.length - 1 };
+    for (const manager of [true, false]) {
+      const results: string[] = [];
+      for (const strategy of [lowestFirst, highestFirst]) {
+        const r = await run(
+          program(async ({ mp, time, print }) => {
+            const e = manager ? mp.Manager().Event() : mp.Event();
+            const p = mp.Process({ target: async () => { await print(await e.wait(1), time.time()); } });
+            await p.start();
+            await time.sleep(1); // wakes when the child's wait times out
+            await e.set();
+            await p.join();
+          }),
+          { strategy },
+        );
+        expectOk(r);
+        results.push(...lines(r));
+      }
+      // Main first: the set came before the timeout took effect (True). The child
+      // first: it timed out before the set (False).
+      expect(results).toEqual(['True 1', 'False 1']);
+    }
+  });
 });
 
 // ----------------------------------------------------------------------- Queue
