@@ -464,7 +464,7 @@ class AccessCheckerMonitor implements AccessChecker {
 
   onEvent(e: TraceEvent, ctx: MonitorContext): void {
     const i = this.count;
-    this.queued[i] = e;
+    this.queued[i] = asItIsNow(e);
     this.performing[i] = ctx.operation(e.pid);
     this.count = i + 1;
     if (i + 1 === this.queued.length) this.apply();
@@ -482,10 +482,13 @@ class AccessCheckerMonitor implements AccessChecker {
   }
 
   onEnd(ctx: MonitorContext): void {
-    this.apply();
-    this.queued.fill(null, 0, this.used);
-    this.performing.fill(null, 0, this.used);
-    this.used = 0;
+    try {
+      this.apply();
+    } finally {
+      this.queued.fill(null, 0, this.used);
+      this.performing.fill(null, 0, this.used);
+      this.used = 0;
+    }
     this.hooks.end?.();
     this.store.judge(ctx, this.failOn, this.name);
   }
@@ -513,6 +516,17 @@ class AccessCheckerMonitor implements AccessChecker {
     this.apply();
     this.store.clear();
   }
+}
+
+/**
+ * `e`, or a copy of it whose value is what the event's object value reads as now
+ * (`jsonValue`: reports show no more of it): the program may change the object — a
+ * consumer its own copy of a queue item — before the event is applied, and a report
+ * shows the value at the event. Most values are numbers, strings or booleans.
+ */
+function asItIsNow(e: TraceEvent): TraceEvent {
+  const v = (e as { readonly value?: unknown }).value;
+  return typeof v === 'object' && v !== null ? ({ ...e, value: jsonValue(v) } as TraceEvent) : e;
 }
 
 /**

@@ -5,7 +5,7 @@
  * orders data for the race checker, never for the lost-update checker.
  */
 import { describe, expect, it } from 'vitest';
-import { program, run, runSync, type DictProxy, type Op, type Program, type RawValue, type Value, type World } from '@interleave/core';
+import { program, run, runSync, type DictProxy, type Op, type Program, type Queue, type RawValue, type Value, type World } from '@interleave/core';
 import { accessChecks, atomicity, lostUpdates, races, type Finding } from '../src/index.js';
 import { locked, unlocked } from '../../../examples/course/manager.js';
 import { buyLocked, buyUnlocked, counterLocked, counterUnlocked } from '../../../examples/course/ticket.js';
@@ -188,6 +188,34 @@ describe('applied in batches', () => {
       expect(named.length).toBeGreaterThan(0);
       for (const e of named) expect(e.op.startsWith(performed.get(`${e.pid}@${e.step}`)!), `${e.op} at step ${e.step}`).toBe(true);
     }
+  });
+
+  it('a report shows a value as it was at its event, though the program changed the object before the event was applied', () => {
+    // Two consumers check, get, and change the item they got (their own copy, as a
+    // pickled item is in Python): the check-then-act report shows the item got.
+    const mutating = program(
+      function* ({ mp }: World) {
+        function* consumer(q: Queue<{ n: number }>): Gen {
+          if (!(yield* q.empty())) (yield* q.get()).n = 99;
+        }
+        const q = mp.Queue<{ n: number }>();
+        yield* q.put({ n: 1 });
+        const ps = [0, 1].map(() => mp.Process({ target: consumer, args: [q] }));
+        for (const p of ps) yield* p.start();
+        yield* q.put({ n: 2 });
+        for (const p of ps) yield* p.join();
+      },
+      { name: 'mutating-consumers' },
+    );
+    let reported = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const checks = accessChecks({ failOn: 'never' });
+      runSync(mutating, { seed, monitors: [checks] });
+      const values = checks.findings.flatMap((f) => f.events.map((e) => JSON.stringify(e.value)));
+      reported += values.length;
+      expect(values.filter((v) => v.includes('99'))).toEqual([]);
+    }
+    expect(reported).toBeGreaterThan(0);
   });
 
   it('a run that fails on a finding fails the same way, with the same message', () => {
