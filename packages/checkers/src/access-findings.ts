@@ -485,8 +485,10 @@ class AccessCheckerMonitor implements AccessChecker {
     try {
       this.apply();
     } finally {
-      this.queued.fill(null, 0, this.used);
-      this.performing.fill(null, 0, this.used);
+      for (let i = 0; i < this.used; i++) {
+        this.queued[i] = null;
+        this.performing[i] = null;
+      }
       this.used = 0;
     }
     this.hooks.end?.();
