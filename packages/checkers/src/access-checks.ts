@@ -29,6 +29,7 @@ export function accessChecks(options: AccessCheckerOptions = {}): AccessChecker 
     events: accessEvents(sources),
     dataOps: dataOpEvents(sources),
     immediate: sources,
+    everyOp: false,
     start(ctx): void {
       hb = engineFor(sources, ctx);
       lost = lostUpdateDetector(hb, store);

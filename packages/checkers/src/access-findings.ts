@@ -391,6 +391,20 @@ export function dataOpEvents(sources: boolean): boolean {
 const ACCESS_EVENTS: readonly TraceEvent['type'][] = ['spawn', 'thread-start', 'done', 'access', 'send', 'recv', 'exit', 'reap'];
 const WITH_SOURCES: readonly TraceEvent['type'][] = [...ACCESS_EVENTS, 'issue'];
 
+/** The queue operations check-then-act looks at: the checks and the acts. */
+export function isQueueOp(op: string): boolean {
+  switch (op) {
+    case 'empty':
+    case 'qsize':
+    case 'full':
+    case 'get':
+    case 'put':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** What an access checker does besides keeping findings: per run, per event, at the end. */
 interface AccessHooks {
   readonly start: (ctx: MonitorContext) => void;
@@ -405,6 +419,12 @@ interface AccessHooks {
    * captured, the stack at an `issue` event is the user's code only then.
    */
   readonly immediate: boolean;
+  /**
+   * Whether it names the operation of every event in its records (atomicity: any
+   * step may be part of a transaction), not only of accesses, messages and queue
+   * operations.
+   */
+  readonly everyOp: boolean;
 }
 
 /**
@@ -440,6 +460,7 @@ class AccessCheckerMonitor implements AccessChecker {
   private readonly queued: (TraceEvent | null)[];
   private readonly performing: (Op<unknown> | null)[];
   private count = 0;
+  private readonly everyOp: boolean;
   /** Slots filled during this run: emptied at its end, so a finished run's objects are not kept. */
   private used = 0;
 
@@ -451,6 +472,7 @@ class AccessCheckerMonitor implements AccessChecker {
   ) {
     this.events = hooks.events;
     this.dataOps = hooks.dataOps;
+    this.everyOp = hooks.everyOp;
     const slots = hooks.immediate ? 1 : BATCH;
     this.queued = new Array<TraceEvent | null>(slots).fill(null);
     this.performing = new Array<Op<unknown> | null>(slots).fill(null);
@@ -464,8 +486,15 @@ class AccessCheckerMonitor implements AccessChecker {
 
   onEvent(e: TraceEvent, ctx: MonitorContext): void {
     const i = this.count;
+    const named = this.everyOp || e.type !== 'done' || isQueueOp(e.op);
+    // A lock's acquire or release with nothing queued before it: applied at once, as
+    // there is nothing to keep for it (a program that only synchronises pays no queue).
+    if (i === 0 && !named) {
+      this.hooks.event(e, null);
+      return;
+    }
     this.queued[i] = asItIsNow(e);
-    this.performing[i] = ctx.operation(e.pid);
+    this.performing[i] = named ? ctx.operation(e.pid) : null;
     this.count = i + 1;
     if (i + 1 === this.queued.length) this.apply();
   }

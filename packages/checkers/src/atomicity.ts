@@ -83,6 +83,7 @@ export function atomicity(options: AtomicityOptions = {}): AtomicityMonitor {
     // Every step of a process inside a declared block belongs to its transaction.
     dataOps: true,
     immediate: sources,
+    everyOp: true,
     start(ctx): void {
       run = new AtomicityRun(sources, implicit, store, ctx);
     },

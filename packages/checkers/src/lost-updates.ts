@@ -9,6 +9,7 @@ import {
   describeLoc,
   eventOf,
   heldNote,
+  isQueueOp,
   showValue,
   type Access,
   type AccessCheckerOptions,
@@ -128,6 +129,7 @@ export function lostUpdates(options: LostUpdateOptions = {}): LostUpdateMonitor 
     events: accessEvents(sources),
     dataOps: dataOpEvents(sources),
     immediate: sources,
+    everyOp: false,
     start(ctx): void {
       hb = engineFor(sources, ctx);
       detector = lostUpdateDetector(hb, store);
@@ -379,20 +381,6 @@ function knowsAll(last: readonly (Access | undefined)[], t: number, C: readonly 
     if (w !== undefined && u !== t && w.c > (C[u] ?? 0)) return false;
   }
   return true;
-}
-
-/** The queue operations check-then-act looks at: the checks and the acts. */
-function isQueueOp(op: string): boolean {
-  switch (op) {
-    case 'empty':
-    case 'qsize':
-    case 'full':
-    case 'get':
-    case 'put':
-      return true;
-    default:
-      return false;
-  }
 }
 
 const NONE: readonly Access[] = [];

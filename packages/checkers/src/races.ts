@@ -72,6 +72,7 @@ export function races(options: RaceOptions = {}): RaceMonitor {
     events: accessEvents(sources),
     dataOps: dataOpEvents(sources),
     immediate: sources,
+    everyOp: false,
     start(ctx): void {
       hb = engineFor(sources, ctx);
       detector = raceDetector(hb, store);
