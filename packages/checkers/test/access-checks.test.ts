@@ -5,7 +5,7 @@
  * orders data for the race checker, never for the lost-update checker.
  */
 import { describe, expect, it } from 'vitest';
-import { program, run, runSync, type DictProxy, type Op, type Program, type Queue, type RawValue, type Value, type World } from '@interleave/core';
+import { program, run, runSync, type DictProxy, type Lock, type Op, type Program, type Queue, type RawValue, type Value, type World } from '@interleave/core';
 import { accessChecks, atomicity, lostUpdates, races, type Finding } from '../src/index.js';
 import { locked, unlocked } from '../../../examples/course/manager.js';
 import { buyLocked, buyUnlocked, counterLocked, counterUnlocked } from '../../../examples/course/ticket.js';
@@ -129,15 +129,19 @@ describe('the events the access checkers ask for', () => {
 
 describe('applied in batches', () => {
   /**
-   * Long enough to span several batches: unlocked read-modify-writes of a raw
-   * Value, a Manager dict and a synchronized Value, and a queue checked before each
-   * get — every kind of event the checkers turn into a record.
+   * Long enough to span several batches: read-modify-writes of a raw Value under a
+   * lock and without it, of a Manager dict and of a synchronized Value, and a queue
+   * checked before each get — every kind of event the checkers turn into a record.
    */
   function busy(workers: number, rounds: number): Program {
     return program(
       function* ({ mp }: World) {
-        function* worker(v: RawValue, d: DictProxy<string, number>, n: Value, q: ReturnType<typeof mp.Queue<number>>, i: number): Gen {
+        function* worker(v: RawValue, d: DictProxy<string, number>, n: Value, q: ReturnType<typeof mp.Queue<number>>, i: number, lock: Lock): Gen {
           for (let k = 0; k < rounds; k++) {
+            // A lock's acquire and release: applied at once when nothing is queued, else queued.
+            yield* lock.acquire();
+            yield* v.set((yield* v.get()) + 1);
+            yield* lock.release();
             yield* v.set((yield* v.get()) + 1);
             yield* d.set('n', (yield* d.get('n')) + 1);
             yield* n.update((x) => x + 1);
@@ -149,7 +153,8 @@ describe('applied in batches', () => {
         const d = mp.Manager().dict({ n: 0 });
         const n = mp.Value('i', 0);
         const q = mp.Queue<number>();
-        const ps = Array.from({ length: workers }, (_, i) => mp.Process({ target: worker, args: [v, d, n, q, i] }));
+        const lock = mp.Lock();
+        const ps = Array.from({ length: workers }, (_, i) => mp.Process({ target: worker, args: [v, d, n, q, i, lock] }));
         for (const p of ps) yield* p.start();
         for (const p of ps) yield* p.join();
       },
