@@ -487,14 +487,19 @@ class AccessCheckerMonitor implements AccessChecker {
   onEvent(e: TraceEvent, ctx: MonitorContext): void {
     const i = this.count;
     const named = this.everyOp || e.type !== 'done' || isQueueOp(e.op);
-    // A lock's acquire or release with nothing queued before it: applied at once, as
-    // there is nothing to keep for it (a program that only synchronises pays no queue).
-    if (i === 0 && !named) {
-      this.hooks.event(e, null);
+    const op = named ? ctx.operation(e.pid) : null;
+    // Applied at once, after what is queued: a lock's acquire or release when nothing
+    // is (it keeps nothing, and a program that only synchronises pays no queue); and
+    // an event that carries an object, which the program may change before a batch
+    // would be applied — a report shows it as it is then, as it did before batching,
+    // and a queue of big values is not kept alive.
+    if ((i === 0 && !named) || carriesObject(e, op)) {
+      if (i > 0) this.apply();
+      this.hooks.event(e, op);
       return;
     }
-    this.queued[i] = asItIsNow(e);
-    this.performing[i] = named ? ctx.operation(e.pid) : null;
+    this.queued[i] = e;
+    this.performing[i] = op;
     this.count = i + 1;
     if (i + 1 === this.queued.length) this.apply();
   }
@@ -549,15 +554,17 @@ class AccessCheckerMonitor implements AccessChecker {
   }
 }
 
-/**
- * `e`, or a copy of it whose value is what the event's object value reads as now
- * (`jsonValue`: reports show no more of it): the program may change the object — a
- * consumer its own copy of a queue item — before the event is applied, and a report
- * shows the value at the event. Most values are numbers, strings or booleans.
- */
-function asItIsNow(e: TraceEvent): TraceEvent {
+/** Whether `e`'s value, or an argument of its operation, is an object (not a number, string, boolean, function). */
+function carriesObject(e: TraceEvent, op: Op<unknown> | null): boolean {
   const v = (e as { readonly value?: unknown }).value;
-  return typeof v === 'object' && v !== null ? ({ ...e, value: jsonValue(v) } as TraceEvent) : e;
+  if (typeof v === 'object' && v !== null) return true;
+  if (op === null) return false;
+  const args = op.args;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'object' && a !== null) return true;
+  }
+  return false;
 }
 
 /**
