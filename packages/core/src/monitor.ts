@@ -344,8 +344,8 @@ export type OpEventType = 'issue' | 'done' | 'block' | 'wake';
  * @internal For one event type, per operation, the monitors an event of that
  * operation goes to: built on first sight of each name, apart for data operations
  * ({@link Monitor.dataOps}). A program's steps cycle through a few names (acquire,
- * get, set, release), so the first few are looked up by a scan of the names seen,
- * compared by identity (operation names are literals); a map lookup at every step
+ * get, set, release), so the first few are looked up by a scan of the names seen
+ * (and the two looked up last before that); a map lookup at every step
  * would cost a tenth of a monitored step.
  */
 export class OpRoute {
