@@ -430,11 +430,12 @@ interface AccessHooks {
 /**
  * How many events an access checker keeps before it applies them. Applying them
  * in batches, between the kernel's steps rather than inside each, runs the
- * happens-before engine and the detectors in a loop of their own: about a tenth
- * of a monitored step less on the shared-memory benchmark (docs/performance.md).
+ * happens-before engine and the detectors in a loop of their own: a fifth of a
+ * monitored step less on the shared-memory benchmark (docs/performance.md).
  * Nothing they report depends on when an event is applied — only on the events,
- * in order, and the operation each process performed at each (kept with it) — and
- * the run is judged at its end either way.
+ * in order, and the operation each process performed at each (kept with it), save
+ * objects the program changes later, whose events are applied at once — and the
+ * run is judged at its end either way.
  */
 const BATCH = 512;
 
