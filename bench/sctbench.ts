@@ -13,9 +13,12 @@
  * operation, pthread_create a `start`, pthread_join a `join`; expressions evaluate left
  * to right with C's short-circuit, each operand load its own step (the programs were
  * compiled at -O0). ESBMC's `__ESBMC_atomic_begin/end` (and SV-COMP's
- * `__VERIFIER_atomic_*`) are one global Lock, as SCTBench runs them. Where the C has a
- * global that only one thread ever touches (a loop counter), it is a local here: no
- * other thread can observe it. `printf` of a diagnostic is left out. A failed
+ * `__VERIFIER_atomic_*`) are one global Lock, as SCTBench runs them. A pthread_cond_t
+ * is a Condition on the mutex's Lock; pthread_cond_signal, which the C calls after
+ * unlocking, takes the Lock around the notify (a Condition notifies only holding it;
+ * the outcomes are the same, since a waiter starts waiting only under the Lock).
+ * Where the C has a global that only one thread ever touches (a loop counter), it is
+ * a local here: no other thread can observe it. `printf` of a diagnostic is left out. A failed
  * `assert` in a thread throws AssertionError, which ends that process with exit code
  * 1 ({@link assertionsHold} fails such a run); in the main process it ends the run
  * with status `error`. A deadlock ends it with status `deadlock`.
@@ -28,7 +31,7 @@
  * and PCT schedules are longer here, so they are harder on programs with long critical
  * sections (stack, queue, circular_buffer).
  */
-import { program, PyAssertionError, type Lock, type Op, type Process, type Program, type RawArray, type RawValue, type RunResult, type World } from '@interleave/core';
+import { program, PyAssertionError, type Condition, type Lock, type Op, type Process, type Program, type RawArray, type RawValue, type RunResult, type World } from '@interleave/core';
 
 type Gen<T = void> = Generator<Op<unknown>, T, unknown>;
 
@@ -900,6 +903,178 @@ export function bluetoothDriver(): BugBenchmark {
 }
 
 // ---------------------------------------------------------------------------------
+// CS.deadlock01_bad: thread1 takes a then b to increment a counter, thread2 takes b
+// then a to decrement it.
+
+interface Counter2 {
+  readonly a: Lock;
+  readonly b: Lock;
+  readonly counter: RawValue;
+}
+
+function* lockedAdd(first: Lock, second: Lock, counter: RawValue, k: number): Gen {
+  yield* first.acquire();
+  yield* second.acquire();
+  yield* counter.set((yield* counter.get()) + k);
+  yield* second.release();
+  yield* first.release();
+}
+
+function deadlock01Program(fixed: boolean): Program {
+  return program(
+    function* ({ mp }: World) {
+      const s: Counter2 = { a: mp.Lock(), b: mp.Lock(), counter: mp.RawValue('i', 1) };
+      const ps = [
+        mp.Process({ target: lockedAdd, args: [s.a, s.b, s.counter, 1], name: 'thread1' }),
+        mp.Process({ target: lockedAdd, args: fixed ? [s.a, s.b, s.counter, -1] : [s.b, s.a, s.counter, -1], name: 'thread2' }),
+      ];
+      yield* startThenJoin(ps);
+    },
+    { name: `sctbench/deadlock01${fixed ? '_fixed' : ''}` },
+  );
+}
+
+export function deadlock01(): BugBenchmark {
+  return {
+    name: 'CS.deadlock01',
+    source: 'SCTBench CS/deadlock01_bad.c',
+    bug: 'deadlock: thread1 holds a and waits for b; thread2 holds b and waits for a',
+    program: deadlock01Program(false),
+    failsWith: 'deadlock',
+    preemptions: 1,
+    delays: 1,
+    fixed: deadlock01Program(true),
+    fix: 'thread2 takes a before b as well: one lock order',
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// CS.din_philN_sat (SV-COMP pthread/din_phil*, ESBMC): N philosophers each take their
+// right then their left fork inside one atomic block, then count themselves in a
+// shared phil without a lock; the last to count asserts false.
+
+interface Table {
+  readonly fork: Lock[];
+  readonly atomic: Lock;
+  readonly arg: RawArray; // main's arg[N], each thread reads its own cell through a pointer
+  readonly phil: RawValue | null; // null: the _unsat version, which has no phil
+}
+
+function* philosopher(t: Table, i: number): Gen {
+  const n = t.fork.length;
+  const id = yield* t.arg.get(i);
+  const [left, right] = [id, (id + 1) % n];
+  yield* t.atomic.acquire();
+  yield* t.fork[right]!.acquire();
+  yield* t.fork[left]!.acquire();
+  yield* t.fork[left]!.release();
+  yield* t.fork[right]!.release();
+  yield* t.atomic.release();
+  if (t.phil) {
+    yield* t.phil.set((yield* t.phil.get()) + 1); // ++phil
+    check((yield* t.phil.get()) !== n, `philosopher ${id}: phil == ${n}`);
+  }
+}
+
+function dinPhilProgram(n: number, sat: boolean): Program {
+  return program(
+    function* ({ mp }: World) {
+      const t: Table = { fork: Array.from({ length: n }, () => mp.Lock()), atomic: mp.Lock(), arg: mp.RawArray('i', n), phil: sat ? mp.RawValue('i', 0) : null };
+      const ps: Process[] = [];
+      for (let i = 0; i < n; i++) {
+        yield* t.arg.set(i, i);
+        const p = mp.Process({ target: philosopher, args: [t, i], name: `philosopher-${i}` });
+        yield* p.start();
+        ps.push(p);
+      }
+      for (const p of ps) yield* p.join();
+    },
+    { name: `sctbench/din_phil${n}_${sat ? 'sat' : 'unsat'}` },
+  );
+}
+
+/** din_philN_sat with N = `n` philosophers (SCTBench has 2 to 7). */
+export function dinPhil(n = 2): BugBenchmark {
+  return {
+    name: `CS.din_phil${n}_sat`,
+    source: `SCTBench CS/din_phil${n}_sat.c (SV-COMP pthread, from ESBMC); fixed: din_phil${n}_unsat.c`,
+    bug: `an assertion meant to be reached (ESBMC's _sat, a reachable error): the last philosopher to count itself sees phil == ${n} and asserts false, in every schedule where no two increments race`,
+    program: dinPhilProgram(n, true),
+    failsWith: 'property',
+    preemptions: 0,
+    delays: 0,
+    fixed: dinPhilProgram(n, false),
+    fix: `din_phil${n}_unsat.c: no phil and no assertion; the atomic block keeps the opposite fork orders from deadlocking`,
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// CS.sync02_bad: a producer and a consumer hand N = 2 items over through num under a
+// mutex and two condition variables, empty and full; num starts at 2, not 0.
+
+interface Sync {
+  readonly num: RawValue;
+  readonly m: Lock;
+  readonly empty: Condition;
+  readonly full: Condition;
+}
+
+/** pthread_cond_signal, after the unlock: a Condition notifies only holding its lock. */
+function* signal(c: Condition): Gen {
+  yield* c.acquire();
+  yield* c.notify();
+  yield* c.release();
+}
+
+function* producer(s: Sync, n: number): Gen {
+  for (let i = 0; i < n; i++) {
+    yield* s.m.acquire();
+    while ((yield* s.num.get()) > 0) yield* s.empty.wait();
+    yield* s.num.set((yield* s.num.get()) + 1); // produce
+    yield* s.m.release();
+    yield* signal(s.full);
+  }
+}
+
+function* consumer(s: Sync, n: number): Gen {
+  for (let j = 0; j < n; j++) {
+    yield* s.m.acquire();
+    while ((yield* s.num.get()) === 0) yield* s.full.wait();
+    yield* s.num.set((yield* s.num.get()) - 1); // consume
+    yield* s.m.release();
+    yield* signal(s.empty);
+  }
+}
+
+function sync02Program(n: number, initial: number): Program {
+  return program(
+    function* ({ mp }: World) {
+      const m = mp.Lock();
+      const s: Sync = { num: mp.RawValue('i', 0), m, empty: mp.Condition(m), full: mp.Condition(m) };
+      yield* s.num.set(initial);
+      const ps = [mp.Process({ target: producer, args: [s, n], name: 'producer' }), mp.Process({ target: consumer, args: [s, n], name: 'consumer' })];
+      yield* startThenJoin(ps);
+    },
+    { name: `sctbench/sync02_${n}${initial === 0 ? '_ok' : ''}` },
+  );
+}
+
+/** sync02 with N = `n` items each way (the _bad file's is 2, the _ok file's 20). */
+export function sync02(n = 2): BugBenchmark {
+  return {
+    name: n === 2 ? 'CS.sync02' : `CS.sync02(${n})`,
+    source: 'SCTBench CS/sync02_bad.c; fixed: sync02_ok.c',
+    bug: `num starts at 2, not 0: the producer makes an item only when num is 0, and the consumer takes ${n} and stops, so the producer's last item waits on empty for ever, in every schedule`,
+    program: sync02Program(n, 2),
+    failsWith: 'deadlock',
+    preemptions: 0,
+    delays: 0,
+    fixed: sync02Program(n, 0),
+    fix: 'sync02_ok.c: num starts at 0, so every item the consumer takes is one the producer made (the _ok file also has N = 20)',
+  };
+}
+
+// ---------------------------------------------------------------------------------
 // fib_bench (SV-COMP pthread/fib_bench_*.c, now fib_unsafe-N.c / fib_safe-N.c):
 // t1 does i += j and t2 j += i, N times each in atomic blocks; main asserts, without
 // joining, that neither reached fib(2N + 2) — reachable only when the two strictly
@@ -962,7 +1137,7 @@ export function fibBench(n = 5): BugBenchmark {
 
 /** The benchmarks that do not grow with a thread count: the tests and the bench run them alike. */
 export function fixedSize(): BugBenchmark[] {
-  return [account(), lazy01(), carter01(), stack(), queue(), circularBuffer(), tokenRing(), bluetoothDriver()];
+  return [account(), lazy01(), carter01(), stack(), queue(), circularBuffer(), tokenRing(), bluetoothDriver(), deadlock01(), dinPhil(), sync02()];
 }
 
 /** The suite at the sizes the bench runs. */
