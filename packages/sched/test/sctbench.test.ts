@@ -20,12 +20,15 @@ import {
   bluetoothDriver,
   carter01,
   circularBuffer,
+  deadlock01,
+  dinPhil,
   fibBench,
   fixedSize,
   lazy01,
   queue,
   reorder,
   stack,
+  sync02,
   tokenRing,
   twostage,
   wronglock,
@@ -83,9 +86,27 @@ describe('the fixed variants hold in every execution', () => {
   // Whole exhaustive searches, at sizes where they finish; the suite's sizes of stack
   // and queue (2 threads, 10 and 20 rounds of a lock) have too many traces for a test.
   it.each(
-    [reorder(3), reorder(4), twostage(), twostage(3, 1), wronglock(3), account(), lazy01(), carter01(), stack(4), queue(4), circularBuffer(4), bluetoothDriver(), fibBench(2), fibBench(3)].map(
-      (b) => ({ name: b.name, b }),
-    ),
+    [
+      reorder(3),
+      reorder(4),
+      twostage(),
+      twostage(3, 1),
+      wronglock(3),
+      account(),
+      lazy01(),
+      carter01(),
+      stack(4),
+      queue(4),
+      circularBuffer(4),
+      bluetoothDriver(),
+      deadlock01(),
+      dinPhil(2),
+      dinPhil(4),
+      sync02(2),
+      sync02(3),
+      fibBench(2),
+      fibBench(3),
+    ].map((b) => ({ name: b.name, b })),
   )('$name: exhaustive search proves it', async ({ b }) => {
     const r = await hunt(b.fixed!, exhaustive(), 50_000);
     expect([r.passed, r.complete]).toEqual([true, true]);
@@ -93,6 +114,11 @@ describe('the fixed variants hold in every execution', () => {
 
   it.each([stack(), queue(), circularBuffer()].map((b) => ({ name: b.name, b })))('$name at full size: nothing fails within one preemption', async ({ b }) => {
     const r = await hunt(b.fixed!, exhaustive({ preemptionBound: 1 }), 50_000);
+    expect([r.passed, r.complete]).toEqual([true, true]);
+  });
+
+  it('sync02_ok at its own size (N = 20): nothing fails within two preemptions', async () => {
+    const r = await hunt(sync02(20).fixed!, exhaustive({ preemptionBound: 2 }), 50_000);
     expect([r.passed, r.complete]).toEqual([true, true]);
   });
 
