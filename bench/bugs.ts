@@ -10,7 +10,25 @@
  */
 import type { Program } from '@interleave/core';
 import { check, exhaustive, pct, random, type ExplorationStrategy } from '@interleave/sched';
-import { account, assertionsHold, bluetoothDriver, carter01, circularBuffer, fibBench, lazy01, queue, reorder, stack, tokenRing, twostage, wronglock, type BugBenchmark } from './sctbench.js';
+import {
+  account,
+  assertionsHold,
+  bluetoothDriver,
+  carter01,
+  circularBuffer,
+  deadlock01,
+  dinPhil,
+  fibBench,
+  lazy01,
+  queue,
+  reorder,
+  stack,
+  sync02,
+  tokenRing,
+  twostage,
+  wronglock,
+  type BugBenchmark,
+} from './sctbench.js';
 
 const run = { timing: 'untimed' } as const;
 /** Seeds per seeded strategy. */
@@ -75,7 +93,27 @@ async function unbounded(name: string, prog: Program): Promise<void> {
 
 /** The suite at its own sizes, but for the ones a bounded search cannot reach here in seconds. */
 function benchmarks(): BugBenchmark[] {
-  return [reorder(3), reorder(5), reorder(10), twostage(), twostage(9, 1), wronglock(), account(), lazy01(), carter01(), stack(), queue(), circularBuffer(), tokenRing(), bluetoothDriver(), fibBench(2), fibBench(5)];
+  return [
+    reorder(3),
+    reorder(5),
+    reorder(10),
+    twostage(),
+    twostage(9, 1),
+    wronglock(),
+    account(),
+    lazy01(),
+    carter01(),
+    stack(),
+    queue(),
+    circularBuffer(),
+    tokenRing(),
+    bluetoothDriver(),
+    deadlock01(),
+    dinPhil(2),
+    sync02(),
+    fibBench(2),
+    fibBench(5),
+  ];
 }
 
 export async function benchBugs(): Promise<void> {
