@@ -10,25 +10,7 @@
  */
 import type { Program } from '@interleave/core';
 import { check, exhaustive, pct, random, type ExplorationStrategy } from '@interleave/sched';
-import {
-  account,
-  assertionsHold,
-  bluetoothDriver,
-  carter01,
-  circularBuffer,
-  deadlock01,
-  dinPhil,
-  fibBench,
-  lazy01,
-  queue,
-  reorder,
-  stack,
-  sync02,
-  tokenRing,
-  twostage,
-  wronglock,
-  type BugBenchmark,
-} from './sctbench.js';
+import { assertionsHold, fibBench, fixedSize, reorder, twostage, wronglock, type BugBenchmark } from './sctbench.js';
 
 const run = { timing: 'untimed' } as const;
 /** Seeds per seeded strategy. */
@@ -100,17 +82,7 @@ function benchmarks(): BugBenchmark[] {
     twostage(),
     twostage(9, 1),
     wronglock(),
-    account(),
-    lazy01(),
-    carter01(),
-    stack(),
-    queue(),
-    circularBuffer(),
-    tokenRing(),
-    bluetoothDriver(),
-    deadlock01(),
-    dinPhil(2),
-    sync02(),
+    ...fixedSize(),
     fibBench(2),
     fibBench(5),
   ];
