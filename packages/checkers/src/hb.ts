@@ -518,9 +518,14 @@ export class HappensBefore {
       else o.spawned.push(...this.spawns);
       this.spawnStep = -1; // the next spawn starts a new list
     }
-    // Most steps are data operations, queries, sleeps and prints: tell them by their
-    // name before looking the object up. (`set` is also Value.set: only Events count.)
+    // Tell an operation by its name before looking its object up: a lock's acquire and
+    // release, the commonest here, first; then what moves no clock (queries, sleeps,
+    // prints, and data operations when sources are captured). (`set` is also
+    // Value.set: only Events count.)
     switch (e.op) {
+      case 'acquire':
+      case 'release':
+        break;
       case 'get':
       case 'print':
       case 'sleep':
@@ -528,8 +533,6 @@ export class HappensBefore {
       case 'set':
         if (e.obj.charCodeAt(0) !== 69 /* E: Event, EventProxy */) return;
         break;
-      case 'acquire':
-      case 'release':
       case 'wait':
       case 'isSet':
       case 'waitFor':
